@@ -1,0 +1,36 @@
+package smtpserver
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ehloLines returns the EHLO reply: the greeting line, then the classic
+// sendmail extension order (ENHANCEDSTATUSCODES PIPELINING 8BITMIME SIZE
+// DSN ETRN AUTH DELIVERBY HELP), then STARTTLS, SMTPUTF8, CHUNKING and
+// BINARYMIME.
+func (s *session) ehloLines() []string {
+	cfg := s.srv.cfg
+	lines := []string{
+		fmt.Sprintf("%s Hello %s [%s]", cfg.Hostname, printableArg(s.helo), s.remoteIP),
+		"ENHANCEDSTATUSCODES",
+		"PIPELINING",
+		"8BITMIME",
+		fmt.Sprintf("SIZE %d", cfg.Limits.MaxMessageSize),
+		"DSN",
+		"ETRN",
+	}
+	if s.authUser == "" {
+		if mechs := s.srv.opt.Policy.Offered(s.policySession()); len(mechs) > 0 {
+			lines = append(lines, "AUTH "+strings.Join(mechs, " "))
+			if old := s.srv.opt.Policy.BrokenClientsLine(s.policySession()); old != "" {
+				lines = append(lines, old)
+			}
+		}
+	}
+	lines = append(lines, fmt.Sprintf("DELIVERBY %d", cfg.Limits.DeliverByMin), "HELP")
+	if s.tls == nil && s.srv.opt.TLS != nil {
+		lines = append(lines, "STARTTLS")
+	}
+	return append(lines, "SMTPUTF8", "CHUNKING", "BINARYMIME")
+}

@@ -1,0 +1,76 @@
+package smtpserver
+
+import (
+	"crypto/tls"
+	"time"
+
+	"postgate/internal/smtp"
+)
+
+// cmdStartTLS upgrades the connection (RFC 3207). Input the client
+// pipelined after STARTTLS is discarded before the handshake
+// (CVE-2011-0411) and all session state is forgotten after it.
+func (s *session) cmdStartTLS(arg string) {
+	switch {
+	case arg != "":
+		s.reply(smtp.R(501, "5.5.4", "STARTTLS takes no arguments"))
+		return
+	case s.tls != nil:
+		s.reply(smtp.R(503, "5.5.1", "TLS already active"))
+		return
+	case s.srv.opt.TLS == nil:
+		s.reply(smtp.R(454, "4.7.0", "TLS not available"))
+		return
+	case !s.needHelo():
+		return
+	}
+	if n := s.r.Buffered(); n > 0 {
+		s.log.Warn("discarding input pipelined after STARTTLS", "octets", n)
+		s.r.Discard(n)
+	}
+	s.reply(smtp.R(220, "2.0.0", "Ready to start TLS"))
+	if err := s.flush(); err != nil {
+		s.quit = true
+		return
+	}
+	if err := s.handshake(); err != nil {
+		s.log.Info("TLS handshake failed", "err", err)
+		s.quit = true
+		return
+	}
+	s.abortTx()
+	s.helo, s.esmtp, s.authUser = "", false, ""
+}
+
+// handshake runs the TLS server handshake on the connection and records
+// its state and channel bindings.
+func (s *session) handshake() error {
+	tc := tls.Server(s.conn, s.srv.opt.TLS)
+	tc.SetDeadline(time.Now().Add(time.Minute))
+	if err := tc.Handshake(); err != nil {
+		return err
+	}
+	tc.SetDeadline(time.Time{})
+	st := tc.ConnectionState()
+	s.tls = &st
+	s.bindings = channelBindings(&st)
+	s.setConn(tc)
+	s.log.Info("TLS established", "version", tls.VersionName(st.Version),
+		"cipher", tls.CipherSuiteName(st.CipherSuite), "client_cert", len(st.VerifiedChains) > 0)
+	return nil
+}
+
+// channelBindings returns the channel binding data SCRAM-*-PLUS can use:
+// tls-exporter (RFC 9266) on TLS 1.3, tls-unique (RFC 5929) on TLS 1.2.
+func channelBindings(st *tls.ConnectionState) map[string][]byte {
+	cb := map[string][]byte{}
+	switch {
+	case st.Version >= tls.VersionTLS13:
+		if b, err := st.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32); err == nil {
+			cb["tls-exporter"] = b
+		}
+	case len(st.TLSUnique) > 0:
+		cb["tls-unique"] = st.TLSUnique
+	}
+	return cb
+}
