@@ -84,6 +84,9 @@ func (c *testCredentials) SCRAMSecret(user, hash string) (string, SCRAMSecret, e
 }
 
 func (c *testCredentials) CertificateUser(cert *x509.Certificate) (string, error) {
+	if c.fail != nil {
+		return "", c.fail
+	}
 	if u, ok := c.certUsers[cert.Subject.CommonName]; ok {
 		return u, nil
 	}
