@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"postgate/internal/auth"
 	"postgate/internal/config"
 )
 
@@ -31,7 +32,15 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, configUsage)
 			return exitUsage
 		}
-		if _, err := config.Load(args[1]); err != nil {
+		cfg, err := config.Load(args[1])
+		if err == nil {
+			// Mechanism names, option letters and rules are the policy's to judge.
+			_, err = auth.NewPolicy(cfg.Auth, nil, nil)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", args[1], err)
+			}
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "postgate: %v\n", err)
 			return exitConfig
 		}

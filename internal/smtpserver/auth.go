@@ -22,6 +22,9 @@ func (s *session) cmdAuth(arg string) {
 	case !s.esmtp:
 		s.reply(smtp.R(503, "5.5.1", "Send EHLO before AUTH"))
 		return
+	case s.listener == ListenerLocal:
+		s.reply(smtp.R(503, "5.5.1", "AUTH is not used on the local socket: the peer's uid identifies the user"))
+		return
 	case s.authUser != "":
 		s.reply(smtp.R(503, "5.5.1", "Already authenticated"))
 		return

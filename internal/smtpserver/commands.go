@@ -2,6 +2,7 @@ package smtpserver
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -42,7 +43,7 @@ func (s *session) cmdHelo(arg string) {
 	}
 	s.abortTx()
 	s.helo, s.esmtp = arg, false
-	s.reply(smtp.Rf(250, "", "%s Hello %s [%s]", s.srv.cfg.Hostname, printableArg(arg), s.remoteIP))
+	s.reply(smtp.Rf(250, "", "%s Hello %s [%s]", s.srv.cfg.Hostname, printableArg(arg), s.clientName()))
 }
 
 func (s *session) cmdEhlo(arg string) {
@@ -136,7 +137,15 @@ func (s *session) cmdMail(arg string) {
 		s.reply(smtp.Rf(501, "5.5.4", "BY time %d is below the minimum of %d seconds", p.By.Seconds, lim.DeliverByMin))
 		return
 	}
-	if s.authUser != "" && s.srv.cfg.Auth.SenderPolicy == "own" && !from.IsNull() {
+	if s.local {
+		sender, err := s.localSender(from)
+		if err != nil {
+			s.log.Info("local sender refused", "uid", s.localUID, "from", from.String(), "reason", err.Error())
+			s.reply(smtp.Rf(553, "5.7.1", "%s", printableArg(err.Error())))
+			return
+		}
+		from = sender
+	} else if s.authUser != "" && s.srv.cfg.Auth.SenderPolicy == "own" && !from.IsNull() {
 		ok, err := s.srv.opt.Users.MaySend(context.Background(), s.authUser, from.String())
 		if err != nil {
 			s.log.Error("sender check failed", "err", err)
@@ -151,6 +160,21 @@ func (s *session) cmdMail(arg string) {
 	}
 	s.tx = &transaction{from: from, params: p, mailAuth: s.trustedMailAuth(p)}
 	s.reply(smtp.ReplySenderOK)
+}
+
+// localSender applies the local trust model to a sendmail submission.
+func (s *session) localSender(from smtp.Address) (smtp.Address, error) {
+	if s.srv.opt.LocalSender == nil {
+		return from, fmt.Errorf("local submission is not configured")
+	}
+	got, err := s.srv.opt.LocalSender(s.localUID, from.String())
+	if err != nil {
+		return from, err
+	}
+	if got == "" {
+		return smtp.Address{}, nil
+	}
+	return smtp.ParseMailbox(got, true)
 }
 
 // trustedMailAuth returns the MAIL FROM AUTH= value to keep (RFC 4954 §5):
@@ -230,7 +254,7 @@ func (s *session) cmdRcpt(arg string) {
 func (s *session) checkRecipient(to smtp.Address) smtp.Reply {
 	domain := strings.ToLower(strings.TrimSuffix(to.Domain, "."))
 	if !s.srv.cfg.IsLocalDomain(domain) {
-		if s.authUser != "" || s.srv.isTrusted(s.remoteIP) {
+		if s.authUser != "" || s.local || s.srv.isTrusted(s.remoteIP) {
 			return smtp.Reply{}
 		}
 		s.log.Info("relay denied", "rcpt", to.String())

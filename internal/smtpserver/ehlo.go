@@ -12,7 +12,7 @@ import (
 func (s *session) ehloLines() []string {
 	cfg := s.srv.cfg
 	lines := []string{
-		fmt.Sprintf("%s Hello %s [%s]", cfg.Hostname, printableArg(s.helo), s.remoteIP),
+		fmt.Sprintf("%s Hello %s [%s]", cfg.Hostname, printableArg(s.helo), s.clientName()),
 		"ENHANCEDSTATUSCODES",
 		"PIPELINING",
 		"8BITMIME",
@@ -20,7 +20,7 @@ func (s *session) ehloLines() []string {
 		"DSN",
 		"ETRN",
 	}
-	if s.authUser == "" {
+	if s.authUser == "" && s.listener != ListenerLocal {
 		if mechs := s.srv.opt.Policy.Offered(s.policySession()); len(mechs) > 0 {
 			lines = append(lines, "AUTH "+strings.Join(mechs, " "))
 			if old := s.srv.opt.Policy.BrokenClientsLine(s.policySession()); old != "" {
@@ -29,7 +29,7 @@ func (s *session) ehloLines() []string {
 		}
 	}
 	lines = append(lines, fmt.Sprintf("DELIVERBY %d", cfg.Limits.DeliverByMin), "HELP")
-	if s.tls == nil && s.srv.opt.TLS != nil {
+	if s.tls == nil && s.srv.opt.TLS != nil && s.listener != ListenerLocal {
 		lines = append(lines, "STARTTLS")
 	}
 	return append(lines, "SMTPUTF8", "CHUNKING", "BINARYMIME")

@@ -185,6 +185,14 @@ func (s *session) finishMessage(w *queue.Writer, err error) {
 	}
 }
 
+// clientAddr is the client IP for the envelope, "" for local submission.
+func (s *session) clientAddr() string {
+	if s.listener == ListenerLocal {
+		return ""
+	}
+	return s.remoteIP.String()
+}
+
 // replyForDataErr maps a data-phase failure to its reply.
 func replyForDataErr(err error) smtp.Reply {
 	switch {
@@ -208,7 +216,7 @@ func (s *session) envelope(tx *transaction, size int64) *queue.Envelope {
 		From:       tx.from.String(),
 		Recipients: tx.rcpts,
 		Received:   s.now(),
-		ClientAddr: s.remoteIP.String(),
+		ClientAddr: s.clientAddr(),
 		Helo:       s.helo,
 		AuthUser:   s.authUser,
 		MailAuth:   tx.mailAuth,

@@ -25,8 +25,12 @@ func (s *session) receivedHeader() string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Received: from %s ([%s])\r\n\tby %s (postgate) with %s",
-		headerSafe(s.helo), s.remoteIP, s.srv.cfg.Hostname, with)
+	client := fmt.Sprintf("[%s]", s.remoteIP)
+	if s.listener == ListenerLocal {
+		client = fmt.Sprintf("local uid %d", s.localUID)
+	}
+	fmt.Fprintf(&b, "Received: from %s (%s)\r\n\tby %s (postgate) with %s",
+		headerSafe(s.helo), client, s.srv.cfg.Hostname, with)
 	if s.tls != nil {
 		fmt.Fprintf(&b, "\r\n\t(version=%s cipher=%s)", strings.ReplaceAll(tls.VersionName(s.tls.Version), " ", ""), tls.CipherSuiteName(s.tls.CipherSuite))
 	}

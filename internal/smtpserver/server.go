@@ -35,6 +35,9 @@ type Options struct {
 	Policy  *auth.Policy
 	Limiter *auth.Limiter
 	Log     *slog.Logger
+	// LocalSender decides envelope senders on the local listener; nil
+	// refuses every local submission.
+	LocalSender LocalSenderFunc
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -110,7 +113,8 @@ func (s *Server) Serve(ln net.Listener, kind string) error {
 func (s *Server) accept(c net.Conn, kind string) {
 	ip := addrOf(c.RemoteAddr())
 	s.mu.Lock()
-	if len(s.conns) >= s.cfg.Limits.MaxConnections || s.perIP[ip] >= s.cfg.Limits.MaxConnectionsPerIP {
+	perIPFull := kind != ListenerLocal && s.perIP[ip] >= s.cfg.Limits.MaxConnectionsPerIP
+	if len(s.conns) >= s.cfg.Limits.MaxConnections || perIPFull {
 		s.mu.Unlock()
 		s.log.Warn("connection refused: limit reached", "client", ip.String(), "listener", kind)
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))

@@ -31,6 +31,8 @@ type session struct {
 	remoteIP netip.Addr
 	localIP  netip.Addr
 	trace    bool
+	localUID uint32 // peer uid on the local listener
+	local    bool
 
 	tls      *tls.ConnectionState
 	bindings map[string][]byte
@@ -66,6 +68,9 @@ func newSession(srv *Server, c net.Conn, kind string) *session {
 		remoteIP: addrOf(c.RemoteAddr()), localIP: addrOf(c.LocalAddr())}
 	s.trace = inPrefixes(srv.traced, s.remoteIP)
 	s.log = srv.log.With("sid", id)
+	if kind == ListenerLocal {
+		s.localUID, s.local = peerUID(c)
+	}
 	s.setConn(c)
 	return s
 }
@@ -87,7 +92,12 @@ func (s *session) cfgLimits() (cmd, data time.Duration) {
 func (s *session) run() {
 	defer s.conn.Close()
 	defer s.abortTx()
-	s.log.Info("connect", "client", s.remoteIP.String(), "listener", s.listener)
+	s.log.Info("connect", "client", s.clientName(), "listener", s.listener)
+	if s.listener == ListenerLocal && !s.local {
+		s.reply(smtp.R(554, "5.7.0", "Cannot identify the local user; local submission refused"))
+		s.w.Flush()
+		return
+	}
 	if s.listener == ListenerSubmissions {
 		if err := s.handshake(); err != nil {
 			s.log.Info("TLS handshake failed", "err", err)
@@ -172,6 +182,14 @@ func (s *session) setBusy(b bool) bool {
 	}
 	s.busy = b
 	return true
+}
+
+// clientName names the client for logs: its IP, or "local uid N".
+func (s *session) clientName() string {
+	if s.listener == ListenerLocal {
+		return fmt.Sprintf("local uid %d", s.localUID)
+	}
+	return s.remoteIP.String()
 }
 
 // forceClose closes the connection (end of the shutdown grace period).

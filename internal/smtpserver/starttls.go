@@ -18,7 +18,7 @@ func (s *session) cmdStartTLS(arg string) {
 	case s.tls != nil:
 		s.reply(smtp.R(503, "5.5.1", "TLS already active"))
 		return
-	case s.srv.opt.TLS == nil:
+	case s.srv.opt.TLS == nil || s.listener == ListenerLocal:
 		s.reply(smtp.R(454, "4.7.0", "TLS not available"))
 		return
 	case !s.needHelo():
