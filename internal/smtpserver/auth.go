@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"postgate/internal/auth"
 	"postgate/internal/sasl"
 	"postgate/internal/smtp"
 )
@@ -143,11 +144,13 @@ func (s *session) cmdAuth(arg string) {
 // and closes the session after too many failures.
 func (s *session) authFailed(log *slog.Logger, start time.Time, user, reason string, r smtp.Reply) {
 	s.authFail++
-	delay := s.srv.opt.Limiter.Failure(s.remoteIP, user)
-	log.Warn("auth failed", "user", user, "reason", reason, "failures", s.authFail)
-	if wait := time.Until(start.Add(delay)); wait > 0 {
-		time.Sleep(wait) // a fixed minimum duration for every failure
+	key := user
+	if c, err := s.srv.opt.Users.Canonical(user); err == nil {
+		key = c
 	}
+	delay := s.srv.opt.Limiter.Failure(s.remoteIP, key)
+	log.Warn("auth failed", "user", user, "reason", reason, "failures", s.authFail)
+	auth.Hold(start, delay) // a fixed minimum duration for every failure
 	s.reply(r)
 	if s.authFail >= s.srv.opt.Limiter.MaxFailuresPerSession() {
 		s.reply(smtp.R(421, "4.7.0", "Too many failed authentications, closing connection"))

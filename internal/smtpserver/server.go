@@ -24,6 +24,9 @@ type Users interface {
 	Exists(ctx context.Context, address string) (bool, error)
 	// MaySend reports whether user may use from in MAIL FROM.
 	MaySend(ctx context.Context, user, from string) (bool, error)
+	// Canonical applies the store's username rule ("alice" and
+	// "alice@example.test" are one user), so lockouts count them together.
+	Canonical(name string) (string, error)
 }
 
 // Options are the server's collaborators. All are required except Now.
