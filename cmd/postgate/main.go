@@ -35,6 +35,7 @@ Usage:
   postgate config example               print a complete, commented configuration
   postgate config check FILE            validate a configuration file
   postgate user ...                     manage users (postgate user --help)
+  postgate load [options]               measure an SMTP server's durable accept rate
   postgate help                         this text
 
 Every subcommand takes --config FILE; without it the embedded defaults apply.
@@ -63,6 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return code
 		}
 		return runUser(cfg, rest, stdin, stdout, stderr)
+	case "load":
+		return runLoad(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
