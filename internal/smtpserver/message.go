@@ -62,7 +62,7 @@ func (s *session) cmdData(arg string) {
 		return
 	}
 	bw := bufio.NewWriterSize(w, 32<<10)
-	bw.WriteString(s.receivedHeader())
+	bw.WriteString(s.receivedHeader(w.ID()))
 	max := s.srv.cfg.Limits.MaxMessageSize
 	_, err = readData(s.r, bw, max)
 	if err == nil {
@@ -106,7 +106,7 @@ func (s *session) cmdBdat(arg string) {
 			tx.chunkErr = smtp.Wrap(smtp.ReplyLocalError, err)
 		} else {
 			tx.chunk = w
-			_, tx.chunkErr = io.WriteString(w, s.receivedHeader())
+			_, tx.chunkErr = io.WriteString(w, s.receivedHeader(w.ID()))
 		}
 	}
 	if err := s.setReadDeadline(true); err != nil {

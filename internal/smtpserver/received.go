@@ -9,8 +9,9 @@ import (
 // receivedHeader renders the Received: trace field (RFC 5321 §4.4) with
 // the RFC 3848 "with" keyword: ESMTP, ESMTPS (TLS), ESMTPA (authenticated),
 // ESMTPSA, or the UTF8 variants of RFC 6531. It names the TLS version and
-// cipher and that the sender authenticated, never how or as whom.
-func (s *session) receivedHeader() string {
+// cipher and that the sender authenticated, never how or as whom, and the
+// spool id, which the logs also carry.
+func (s *session) receivedHeader(id string) string {
 	with := "SMTP"
 	if s.esmtp {
 		with = "ESMTP"
@@ -29,8 +30,8 @@ func (s *session) receivedHeader() string {
 	if s.listener == ListenerLocal {
 		client = fmt.Sprintf("local uid %d", s.localUID)
 	}
-	fmt.Fprintf(&b, "Received: from %s (%s)\r\n\tby %s (postgate) with %s",
-		headerSafe(s.helo), client, s.srv.cfg.Hostname, with)
+	fmt.Fprintf(&b, "Received: from %s (%s)\r\n\tby %s (postgate) with %s id %s",
+		headerSafe(s.helo), client, s.srv.cfg.Hostname, with, id)
 	if s.tls != nil {
 		fmt.Fprintf(&b, "\r\n\t(version=%s cipher=%s)", strings.ReplaceAll(tls.VersionName(s.tls.Version), " ", ""), tls.CipherSuiteName(s.tls.CipherSuite))
 	}

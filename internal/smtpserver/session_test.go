@@ -152,7 +152,7 @@ func TestMessageIsSpooledWithReceivedHeader(t *testing.T) {
 		t.Fatalf("envelope %+v", env)
 	}
 	msg := readMessage(t, ts.spool, id)
-	if !strings.HasPrefix(msg, "Received: from laptop") || !strings.Contains(msg, "with ESMTPSA") ||
+	if !strings.HasPrefix(msg, "Received: from laptop") || !strings.Contains(msg, "with ESMTPSA id "+id) ||
 		!strings.Contains(msg, "version=TLS1.3") || !strings.Contains(msg, "(authenticated sender)") {
 		t.Fatalf("Received header:\n%s", msg)
 	}
