@@ -149,7 +149,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		fmt.Fprintf(stdout, "postgate: listening %s %s\n", names[i], ln.Addr())
 		go func(ln net.Listener, name string) { errc <- srv.Serve(ln, name) }(ln, names[i])
 	}
-	fmt.Fprintf(stdout, "postgate: ready\n%s", quickstart(cfg))
+	smtpAddr := cfg.Listen.SMTP
+	for i, n := range names {
+		if n == smtpserver.ListenerSMTP {
+			smtpAddr = bound[i].Addr().String()
+		}
+	}
+	fmt.Fprintf(stdout, "postgate: ready\n%s", quickstart(cfg, smtpAddr))
 
 	select {
 	case <-ctx.Done():
@@ -179,7 +185,7 @@ func missingSecrets(c userstore.Coverage) map[string]int {
 }
 
 // quickstart is printed at start: how to add a user and send a message.
-func quickstart(cfg *config.Config) string {
+func quickstart(cfg *config.Config, smtpAddr string) string {
 	domain := cfg.UserDefaultDomain()
 	return fmt.Sprintf(`
 Add a user (in another terminal):
@@ -187,5 +193,5 @@ Add a user (in another terminal):
 Send a test message to it:
   swaks --server %[2]s --to you@%[1]s
 Mail is delivered into %[3]s/%[1]s/you/new/
-`, domain, cfg.Listen.SMTP, cfg.Path("mail"))
+`, domain, smtpAddr, cfg.Path("mail"))
 }

@@ -270,8 +270,13 @@ func (s *session) abortTx() {
 	s.tx = nil
 }
 
-// redactCommand hides credentials in AUTH commands for the trace.
+// redactCommand hides credentials for the trace: the payload of AUTH,
+// and any line that is not a known command, since a client that pipelined
+// its SASL responses behind a refused AUTH sends them as "commands".
 func redactCommand(verb, line string) string {
+	if _, known := commands[verb]; !known {
+		return fmt.Sprintf("<unrecognised command, %d octets>", len(line))
+	}
 	if verb != "AUTH" {
 		return line
 	}

@@ -21,9 +21,9 @@ func (s *session) cmdStartTLS(arg string) {
 	case s.srv.opt.TLS == nil || s.listener == ListenerLocal:
 		s.reply(smtp.R(454, "4.7.0", "TLS not available"))
 		return
-	case !s.needHelo():
-		return
 	}
+	// RFC 3207 does not require EHLO first (gsasl --starttls sends STARTTLS
+	// right after the greeting), and EHLO must be repeated after TLS anyway.
 	if n := s.r.Buffered(); n > 0 {
 		s.log.Warn("discarding input pipelined after STARTTLS", "octets", n)
 		s.r.Discard(n)

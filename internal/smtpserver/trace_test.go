@@ -37,3 +37,24 @@ func TestTraceRedactsCredentials(t *testing.T) {
 		}
 	}
 }
+
+// Credentials pipelined behind a refused AUTH arrive as unknown commands;
+// the trace must not print them.
+func TestTraceHidesUnknownCommands(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.Log.TraceNetworks = []string{"127.0.0.0/8"} })
+	c := ts.dial(ListenerSMTP)
+	c.cmd("EHLO c", "250")
+	c.send("AUTH LOGIN\r\n" + b64("alice") + "\r\n" + b64("pw-alice") + "\r\n")
+	c.expect("538 5.7.11")
+	c.expect("500 5.5.2")
+	c.expect("500 5.5.2")
+	c.cmd("QUIT", "221")
+	c.closed()
+	logs := ts.logs.String()
+	if strings.Contains(logs, b64("pw-alice")) || strings.Contains(logs, b64("alice")) {
+		t.Fatal("trace printed pipelined credentials")
+	}
+	if !strings.Contains(logs, "<unrecognised command,") {
+		t.Fatal("unknown command not traced at all")
+	}
+}
