@@ -342,9 +342,6 @@ func (s *server) logTail() string {
 	return "--- server log " + s.logPath + " ---\n" + string(b)
 }
 
-// certFile is the server certificate generated into the data directory.
-func (s *server) certFile() string { return filepath.Join(s.dataDir, "tls", "cert.pem") }
-
 // maildirNew is the new/ directory of a local user's Maildir.
 func (s *server) maildirNew(u testUser) string {
 	return filepath.Join(s.dataDir, "mail", testDomain, u.Local(), "new")

@@ -115,7 +115,7 @@ func md5Resume(state [16]byte) hash.Hash {
 	return h
 }
 
-// CRAMMD5Digest computes HMAC-MD5(password, challenge) from the stored states.
+// Digest computes HMAC-MD5(password, challenge) from the stored states.
 func (s CRAMMD5Secret) Digest(challenge []byte) [16]byte {
 	inner := md5Resume(s.Inner)
 	inner.Write(challenge)
