@@ -5,6 +5,11 @@
 //	postgate config example                 print a complete commented config
 //	postgate config check FILE              validate a config file
 //	postgate user add|passwd|del|list|senders manage users
+//	postgate probe HOST[:PORT]              the auth doctor
+//	postgate status                         summary of the running server
+//	postgate sendmail, mailq, newaliases    the sendmail-compatible interface
+//	postgate install-links DIR              links named sendmail, mailq, newaliases
+//	postgate load                           the load generator
 //
 // Every subcommand takes --config FILE; without it the embedded defaults
 // apply (listeners on 127.0.0.1:2525, :2587, :2465; data in ./postgate-data).
@@ -15,6 +20,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"postgate/internal/sendmail"
 )
 
 // Exit codes from sysexits.h.
@@ -35,6 +42,10 @@ Usage:
   postgate config example               print a complete, commented configuration
   postgate config check FILE            validate a configuration file
   postgate user ...                     manage users (postgate user --help)
+  postgate probe HOST[:PORT] [options]  test a server's TLS and every AUTH mechanism, explain failures
+  postgate status [--json]              summary of the running server (admin socket)
+  postgate sendmail [options] [rcpt...] sendmail-compatible submission (also: mailq, newaliases)
+  postgate install-links DIR            create sendmail, mailq, newaliases links to this binary
   postgate load [options]               measure an SMTP server's durable accept rate
   postgate help                         this text
 
@@ -43,6 +54,10 @@ Run 'postgate <command> --help' for a command's options and examples.
 `
 
 func main() {
+	// Invoked as sendmail, mailq or newaliases through a link.
+	if prog := sendmail.ProgramName(os.Args[0]); prog != "" {
+		os.Exit(runSendmail(prog, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -66,6 +81,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runUser(cfg, rest, stdin, stdout, stderr)
 	case "load":
 		return runLoad(rest, stdout, stderr)
+	case "probe":
+		return runProbe(rest, stdin, stdout, stderr)
+	case "status":
+		return runStatus(rest, stdout, stderr)
+	case "sendmail", "mailq", "newaliases":
+		return runSendmail(cmd, rest, stdin, stdout, stderr)
+	case "install-links":
+		return runInstallLinks(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -11,12 +11,16 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"postgate/internal/auth"
 	"postgate/internal/config"
 	"postgate/internal/delivery"
+	"postgate/internal/metrics"
 	"postgate/internal/queue"
+	"postgate/internal/sendmail"
 	"postgate/internal/smtpserver"
+	"postgate/internal/status"
 	"postgate/internal/tlsconf"
 	"postgate/internal/userstore"
 )
@@ -79,7 +83,11 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // serve runs the server until ctx is cancelled.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	// 0711: local users may reach submit.sock by name, nothing else.
+	if err := os.MkdirAll(cfg.DataDir, 0o711); err != nil {
+		return err
+	}
+	if err := os.Chmod(cfg.DataDir, 0o711); err != nil {
 		return err
 	}
 	tlsCfg, generated, err := tlsconf.Server(cfg)
@@ -89,7 +97,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if generated {
 		log.Info("generated a self-signed certificate", "file", cfg.Path("tls", "cert.pem"))
 	}
-	spool, err := queue.Open(cfg.Path("queue"), queue.Options{})
+	spool, err := queue.Open(cfg.Path("queue"), queue.Options{OnSync: metrics.FsyncSeconds})
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
@@ -107,34 +115,42 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
+	failures := status.NewAuthFailures(0)
+	trust := &sendmail.Trust{TrustedUsers: cfg.Sendmail.TrustedUsers, Domain: cfg.UserDefaultDomain()}
 	srv := smtpserver.New(smtpserver.Options{
 		Config: cfg, TLS: tlsCfg, Spool: spool, Users: users, Policy: policy,
 		Limiter: auth.NewLimiter(cfg.Auth, nil), Log: log,
+		LocalSender: trust.AllowedSender, AuthFailures: failures,
 	})
 
-	listeners := []struct{ name, addr string }{
-		{smtpserver.ListenerSMTP, cfg.Listen.SMTP},
-		{smtpserver.ListenerSubmission, cfg.Listen.Submission},
-		{smtpserver.ListenerSubmissions, cfg.Listen.Submissions},
+	lns, err := bindListeners(cfg)
+	if err != nil {
+		return err
 	}
-	var bound []net.Listener
-	var names []string
-	for _, l := range listeners {
-		if l.addr == "" {
-			continue
+	var metricsEP *metrics.Endpoint
+	if cfg.Metrics.Listen != "" {
+		if metricsEP, err = metrics.Serve(cfg.Metrics.Listen, cfg.Metrics.AllowNonLoopback); err != nil {
+			closeAll(lns)
+			return fmt.Errorf("metrics: %w", err)
 		}
-		ln, err := net.Listen("tcp", l.addr)
-		if err != nil {
-			for _, b := range bound {
-				b.Close()
-			}
-			return fmt.Errorf("listen %s %s: %w", l.name, l.addr, err)
-		}
-		bound, names = append(bound, ln), append(names, l.name)
+		lns = append(lns, boundListener{name: "metrics", addr: metricsEP.Addr()})
 	}
-	if len(bound) == 0 {
-		return errors.New("no listener configured")
+	metrics.RegisterQueue(status.QueueGauge(spool, nil))
+	adminLn, err := status.ListenSocket(cfg.Path("admin.sock"), 0o600)
+	if err != nil {
+		closeAll(lns)
+		return fmt.Errorf("admin socket: %w", err)
 	}
+	admin := &status.Server{Hostname: cfg.Hostname, Started: time.Now(), Spool: spool, AuthFailures: failures,
+		RunQueue: func(context.Context, string) (string, error) {
+			ids, err := spool.List()
+			return fmt.Sprintf("remote delivery is not implemented yet; %d messages stay queued (local mail is delivered as it arrives)", len(ids)), err
+		}}
+	for _, l := range lns {
+		admin.Listeners = append(admin.Listeners, status.Listener{Name: l.name, Address: l.addr})
+	}
+	admin.Listeners = append(admin.Listeners, status.Listener{Name: "admin", Address: cfg.Path("admin.sock")})
+	go admin.Serve(adminLn)
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	runner := delivery.NewRunner(spool, &delivery.Maildir{Root: cfg.Path("mail"), Hostname: cfg.Hostname},
@@ -143,16 +159,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	wg.Add(1)
 	go func() { defer wg.Done(); runner.Run(runCtx) }()
 
-	errc := make(chan error, len(bound))
-	for i, ln := range bound {
-		log.Info("listening", "listener", names[i], "addr", ln.Addr().String())
-		fmt.Fprintf(stdout, "postgate: listening %s %s\n", names[i], ln.Addr())
-		go func(ln net.Listener, name string) { errc <- srv.Serve(ln, name) }(ln, names[i])
-	}
+	errc := make(chan error, len(lns))
 	smtpAddr := cfg.Listen.SMTP
-	for i, n := range names {
-		if n == smtpserver.ListenerSMTP {
-			smtpAddr = bound[i].Addr().String()
+	for _, l := range lns {
+		log.Info("listening", "listener", l.name, "addr", l.addr)
+		fmt.Fprintf(stdout, "postgate: listening %s %s\n", l.name, l.addr)
+		if l.name == smtpserver.ListenerSMTP {
+			smtpAddr = l.addr
+		}
+		if l.ln != nil {
+			go func(l boundListener) { errc <- srv.Serve(l.ln, l.name) }(l)
 		}
 	}
 	fmt.Fprintf(stdout, "postgate: ready\n%s", quickstart(cfg, smtpAddr))
@@ -166,8 +182,56 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	srv.Shutdown(context.Background())
 	cancelRun()
 	wg.Wait()
+	admin.Close(context.Background())
+	if metricsEP != nil {
+		metricsEP.Close(context.Background())
+	}
 	log.Info("stopped")
 	return err
+}
+
+// boundListener is a listening socket and the name it is reported under.
+type boundListener struct {
+	name, addr string
+	ln         net.Listener // nil for listeners served elsewhere (metrics)
+}
+
+// bindListeners binds the SMTP listeners and the local submission socket.
+func bindListeners(cfg *config.Config) ([]boundListener, error) {
+	var out []boundListener
+	for _, l := range []struct{ name, addr string }{
+		{smtpserver.ListenerSMTP, cfg.Listen.SMTP},
+		{smtpserver.ListenerSubmission, cfg.Listen.Submission},
+		{smtpserver.ListenerSubmissions, cfg.Listen.Submissions},
+	} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("listen %s %s: %w", l.name, l.addr, err)
+		}
+		out = append(out, boundListener{name: l.name, addr: ln.Addr().String(), ln: ln})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no listener configured")
+	}
+	sock := cfg.Path(submitSocketName)
+	ln, err := status.ListenSocket(sock, 0o666)
+	if err != nil {
+		closeAll(out)
+		return nil, fmt.Errorf("local submission socket: %w", err)
+	}
+	return append(out, boundListener{name: smtpserver.ListenerLocal, addr: sock, ln: ln}), nil
+}
+
+func closeAll(lns []boundListener) {
+	for _, l := range lns {
+		if l.ln != nil {
+			l.ln.Close()
+		}
+	}
 }
 
 // missingSecrets turns the store's coverage into the policy's input.

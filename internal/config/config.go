@@ -29,12 +29,20 @@ type Config struct {
 	// TrustedNetworks may relay without AUTH (empty: none, not even loopback).
 	TrustedNetworks []string `toml:"trusted_networks"`
 
-	Listen  Listen  `toml:"listen"`
-	TLS     TLS     `toml:"tls"`
-	Limits  Limits  `toml:"limits"`
-	Auth    Auth    `toml:"auth"`
-	Log     Log     `toml:"log"`
-	Metrics Metrics `toml:"metrics"`
+	Listen   Listen   `toml:"listen"`
+	TLS      TLS      `toml:"tls"`
+	Limits   Limits   `toml:"limits"`
+	Auth     Auth     `toml:"auth"`
+	Log      Log      `toml:"log"`
+	Metrics  Metrics  `toml:"metrics"`
+	Sendmail Sendmail `toml:"sendmail"`
+}
+
+// Sendmail configures the sendmail-compatible command (docs/sendmail.md).
+type Sendmail struct {
+	// TrustedUsers (login names) may set any envelope sender with -f;
+	// other local users' senders become login@default domain.
+	TrustedUsers []string `toml:"trusted_users"`
 }
 
 // Listen says where each listener binds; an empty address turns it off.
@@ -125,6 +133,8 @@ type Log struct {
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
 	Listen string `toml:"listen"`
+	// AllowNonLoopback permits a metrics address that is not loopback.
+	AllowNonLoopback bool `toml:"allow_non_loopback"`
 }
 
 // Duration is a time.Duration written as "30s", "5m" in TOML.
@@ -176,7 +186,8 @@ func Default() *Config {
 			LockoutFailures:       10,
 			LockoutWindow:         Duration{15 * time.Minute},
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Log:      Log{Level: "info", Format: "text"},
+		Sendmail: Sendmail{TrustedUsers: []string{"root"}},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"postgate/internal/metrics"
 	"postgate/internal/queue"
 	"postgate/internal/smtp"
 )
@@ -208,6 +209,7 @@ func (r *Runner) deliverOne(env *queue.Envelope, rc *queue.Recipient, now time.T
 	}
 	if err == nil {
 		rc.Status, rc.LastError, rc.NextAttempt = queue.StatusDelivered, "", time.Time{}
+		metrics.Delivery(metrics.TransportMaildir, metrics.OutcomeDelivered)
 		r.log.Info("delivered", "id", env.ID, "rcpt", rc.Addr, "result", "delivered", "transport", "maildir", "attempts", rc.Attempts)
 		return
 	}
@@ -215,11 +217,13 @@ func (r *Runner) deliverOne(env *queue.Envelope, rc *queue.Recipient, now time.T
 	rc.LastError = fmt.Sprintf("%d %s %s", reply.Code, reply.Enhanced, reply.Text)
 	if reply.Code >= 500 {
 		rc.Status = queue.StatusFailed
+		metrics.Delivery(metrics.TransportMaildir, metrics.OutcomeFailed)
 		r.log.Warn("delivery failed", "id", env.ID, "rcpt", rc.Addr, "result", "failed", "reply", rc.LastError, "error", err, "attempts", rc.Attempts)
 		return
 	}
 	delay := r.retryDelay(rc.Attempts)
 	rc.NextAttempt = now.Add(delay)
+	metrics.Delivery(metrics.TransportMaildir, metrics.OutcomeDeferred)
 	r.log.Warn("delivery deferred", "id", env.ID, "rcpt", rc.Addr, "result", "deferred", "reply", rc.LastError, "error", err, "attempts", rc.Attempts, "retry_in", delay)
 }
 

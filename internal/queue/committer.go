@@ -85,7 +85,7 @@ func (s *Spool) runBatch(batch []*op) {
 	}
 	if applied {
 		s.syncs.Add(1)
-		if err := syncDir(s.qDir); err != nil {
+		if err := s.timed(func() error { return syncDir(s.qDir) }); err != nil {
 			err = fmt.Errorf("queue: making batch durable: %w", err)
 			for _, o := range batch {
 				if o.err == nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Names inside the spool directory. See docs/spool.md.
@@ -40,6 +41,9 @@ type Options struct {
 	// MaxBatch caps how many operations one group commit takes (default
 	// 1024).
 	MaxBatch int
+	// OnSync, when set, is told how long each fsync of a message file or
+	// of the queue directory took (for the fsync latency metric).
+	OnSync func(time.Duration)
 
 	// Test hooks (set only by this package's tests).
 	testBeforeBatch func(n int) // called by the committer before each batch
@@ -388,7 +392,7 @@ func (s *Spool) writeSynced(path string, b []byte) error {
 		return err
 	}
 	s.fileSyncs.Add(1)
-	if err := syncData(f); err != nil {
+	if err := s.timed(func() error { return syncData(f) }); err != nil {
 		f.Close()
 		return err
 	}
@@ -397,6 +401,17 @@ func (s *Spool) writeSynced(path string, b []byte) error {
 
 // syncDir fsyncs a directory so that the entries created, renamed or
 // removed in it are durable.
+// timed runs one fsync and reports its duration to Options.OnSync.
+func (s *Spool) timed(sync func() error) error {
+	if s.opts.OnSync == nil {
+		return sync()
+	}
+	start := time.Now()
+	err := sync()
+	s.opts.OnSync(time.Since(start))
+	return err
+}
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

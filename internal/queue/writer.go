@@ -133,7 +133,7 @@ func (w *Writer) seal(env *Envelope) error {
 		return fmt.Errorf("queue: writing message %s: %w", w.id, err)
 	}
 	w.s.fileSyncs.Add(1)
-	err = syncData(w.f)
+	err = w.s.timed(func() error { return syncData(w.f) })
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}

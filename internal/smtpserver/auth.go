@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"postgate/internal/auth"
+	"postgate/internal/metrics"
 	"postgate/internal/sasl"
 	"postgate/internal/smtp"
 )
@@ -40,12 +41,14 @@ func (s *session) cmdAuth(arg string) {
 	if err := s.srv.opt.Policy.Check(mechName, s.policySession()); err != nil {
 		r := smtp.ReplyOf(err)
 		log.Info("auth refused", "reason", r.Text)
+		s.recordAuthFailure(mechName, "", r.Text)
 		s.reply(r)
 		return
 	}
 	lim := s.srv.opt.Limiter
 	if locked, until := lim.Check(s.remoteIP, ""); locked {
 		log.Warn("auth refused: client address locked out", "until", until.Format(time.RFC3339))
+		s.recordAuthFailure(mechName, "", "client address locked out")
 		s.reply(smtp.R(454, "4.7.0", "Too many failed authentications from your address; try again later"))
 		return
 	}
@@ -57,7 +60,7 @@ func (s *session) cmdAuth(arg string) {
 		} else {
 			b, err := base64.StdEncoding.DecodeString(initial)
 			if err != nil {
-				s.authFailed(log, start, "", "bad base64 in initial response", smtp.R(501, "5.5.2", "Cannot decode base64 response"))
+				s.authFailed(log, mechName, start, "", "bad base64 in initial response", smtp.R(501, "5.5.2", "Cannot decode base64 response"))
 				return
 			}
 			resp = b
@@ -82,7 +85,7 @@ func (s *session) cmdAuth(arg string) {
 					reply = smtp.R(454, "4.7.0", "Temporary authentication failure")
 				}
 			}
-			s.authFailed(log, start, user, reason, reply)
+			s.authFailed(log, mechName, start, user, reason, reply)
 			return
 		}
 		if done {
@@ -100,7 +103,7 @@ func (s *session) cmdAuth(arg string) {
 		line, err := readLine(s.r, maxAuthLine)
 		if err != nil {
 			if errors.Is(err, errLineTooLong) {
-				s.authFailed(log, start, "", "response line too long", smtp.R(500, "5.5.6", "Authentication exchange line too long"))
+				s.authFailed(log, mechName, start, "", "response line too long", smtp.R(500, "5.5.6", "Authentication exchange line too long"))
 				return
 			}
 			s.quit = true
@@ -111,19 +114,20 @@ func (s *session) cmdAuth(arg string) {
 		}
 		if string(line) == "*" {
 			log.Info("auth cancelled by client")
+			s.recordAuthFailure(mechName, "", "cancelled by client")
 			s.reply(smtp.R(501, "5.0.0", "Authentication cancelled"))
 			return
 		}
 		b, err := base64.StdEncoding.DecodeString(string(line))
 		if err != nil {
-			s.authFailed(log, start, "", "bad base64 in response", smtp.R(501, "5.5.2", "Cannot decode base64 response"))
+			s.authFailed(log, mechName, start, "", "bad base64 in response", smtp.R(501, "5.5.2", "Cannot decode base64 response"))
 			return
 		}
 		resp = b
 	}
 	res := mech.Result()
 	if locked, _ := lim.Check(s.remoteIP, res.User); locked {
-		s.authFailed(log, start, res.User, "user locked out after repeated failures",
+		s.authFailed(log, mechName, start, res.User, "user locked out after repeated failures",
 			smtp.R(454, "4.7.0", "Too many failed authentications; try again later"))
 		return
 	}
@@ -137,13 +141,15 @@ func (s *session) cmdAuth(arg string) {
 		attrs = append(attrs, "variants", strings.Join(res.Notes, "; "))
 	}
 	log.Info("auth succeeded", attrs...)
+	metrics.AuthAttempt(mechName, true, "")
 	s.reply(smtp.R(235, "2.7.0", "Authentication successful"))
 }
 
 // authFailed logs a failure, holds the reply back for the failure delay
 // and closes the session after too many failures.
-func (s *session) authFailed(log *slog.Logger, start time.Time, user, reason string, r smtp.Reply) {
+func (s *session) authFailed(log *slog.Logger, mech string, start time.Time, user, reason string, r smtp.Reply) {
 	s.authFail++
+	s.recordAuthFailure(mech, user, reason)
 	key := user
 	if c, err := s.srv.opt.Users.Canonical(user); err == nil {
 		key = c
@@ -155,6 +161,15 @@ func (s *session) authFailed(log *slog.Logger, start time.Time, user, reason str
 	if s.authFail >= s.srv.opt.Limiter.MaxFailuresPerSession() {
 		s.reply(smtp.R(421, "4.7.0", "Too many failed authentications, closing connection"))
 		s.quit = true
+	}
+}
+
+// recordAuthFailure counts a failure in the metrics and in the record
+// `postgate status` shows. user is the name as the client sent it.
+func (s *session) recordAuthFailure(mech, user, reason string) {
+	metrics.AuthAttempt(mech, false, reason)
+	if s.srv.opt.AuthFailures != nil {
+		s.srv.opt.AuthFailures.Record(s.clientName(), mech, user, reason, time.Now())
 	}
 }
 

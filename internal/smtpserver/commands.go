@@ -137,12 +137,17 @@ func (s *session) cmdMail(arg string) {
 		s.reply(smtp.Rf(501, "5.5.4", "BY time %d is below the minimum of %d seconds", p.By.Seconds, lim.DeliverByMin))
 		return
 	}
+	senderOK := smtp.ReplySenderOK
 	if s.local {
 		sender, err := s.localSender(from)
 		if err != nil {
 			s.log.Info("local sender refused", "uid", s.localUID, "from", from.String(), "reason", err.Error())
 			s.reply(smtp.Rf(553, "5.7.1", "%s", printableArg(err.Error())))
 			return
+		}
+		if sender != from {
+			s.log.Info("local sender rewritten", "uid", s.localUID, "from", from.String(), "to", sender.String())
+			senderOK = smtp.Rf(250, "2.1.0", "Sender <%s> OK (rewritten: uid %d may not use <%s>)", sender, s.localUID, printableArg(from.String()))
 		}
 		from = sender
 	} else if s.authUser != "" && s.srv.cfg.Auth.SenderPolicy == "own" && !from.IsNull() {
@@ -159,7 +164,7 @@ func (s *session) cmdMail(arg string) {
 		}
 	}
 	s.tx = &transaction{from: from, params: p, mailAuth: s.trustedMailAuth(p)}
-	s.reply(smtp.ReplySenderOK)
+	s.reply(senderOK)
 }
 
 // localSender applies the local trust model to a sendmail submission.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"postgate/internal/metrics"
 	"postgate/internal/queue"
 	"postgate/internal/smtp"
 )
@@ -177,6 +178,7 @@ func (s *session) finishMessage(w *queue.Writer, err error) {
 		s.reply(smtp.ReplyLocalError)
 		return
 	}
+	metrics.MessageAccepted(s.listener, env.Size)
 	s.log.Info("message accepted", "id", id, "from", env.From, "rcpts", len(env.Recipients), "size", env.Size)
 	s.reply(smtp.Rf(250, "2.0.0", "OK queued as %s", id))
 	if s.srv.closing.Load() {

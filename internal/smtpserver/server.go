@@ -13,6 +13,7 @@ import (
 
 	"postgate/internal/auth"
 	"postgate/internal/config"
+	"postgate/internal/metrics"
 	"postgate/internal/queue"
 	"postgate/internal/sasl"
 )
@@ -38,11 +39,20 @@ type Options struct {
 	Policy  *auth.Policy
 	Limiter *auth.Limiter
 	Log     *slog.Logger
+	// AuthFailures, when set, keeps recent authentication failures for
+	// `postgate status`.
+	AuthFailures AuthFailureRecorder
 	// LocalSender decides envelope senders on the local listener; nil
 	// refuses every local submission.
 	LocalSender LocalSenderFunc
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+}
+
+// AuthFailureRecorder keeps a bounded record of recent authentication
+// failures. It is never given a password or a SASL response.
+type AuthFailureRecorder interface {
+	Record(client, mech, user, reason string, t time.Time)
 }
 
 // Listener kinds. The name is also the [listen] key in the configuration.
@@ -120,6 +130,7 @@ func (s *Server) accept(c net.Conn, kind string) {
 	if len(s.conns) >= s.cfg.Limits.MaxConnections || perIPFull {
 		s.mu.Unlock()
 		s.log.Warn("connection refused: limit reached", "client", ip.String(), "listener", kind)
+		metrics.ConnectionRefused(kind)
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if kind != ListenerSubmissions { // no TLS yet: a plaintext reply would be garbage
 			c.Write([]byte("421 4.7.0 Too many connections, try again later\r\n"))
@@ -134,6 +145,8 @@ func (s *Server) accept(c net.Conn, kind string) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		metrics.SessionStarted(kind)
+		defer metrics.SessionEnded(kind)
 		sess.run()
 		s.mu.Lock()
 		delete(s.conns, sess)

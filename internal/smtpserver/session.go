@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"postgate/internal/auth"
+	"postgate/internal/metrics"
 	"postgate/internal/queue"
 	"postgate/internal/smtp"
 )
@@ -43,6 +44,7 @@ type session struct {
 	authFail int
 	errors   int
 	quit     bool
+	verb     string // the command being answered, for the rejection metric
 	tx       *transaction
 
 	mu   sync.Mutex // guards busy against Server.Shutdown
@@ -145,6 +147,7 @@ func (s *session) command() error {
 		s.reply(smtp.ReplyLineTooLong)
 		return nil
 	}
+	s.verb = verb
 	h, ok := commands[verb]
 	if !ok {
 		s.reply(smtp.ReplyUnknownCommand)
@@ -228,6 +231,11 @@ func (s *session) endOnError(err error) {
 // Client errors (5xx other than authentication failures) are counted and
 // end the session with 421 when there are too many.
 func (s *session) reply(r smtp.Reply) {
+	if r.Code >= 400 {
+		if stage := rejectStage(s.verb); stage != "" {
+			metrics.MessageRejected(stage, metrics.RejectReasonOf(r))
+		}
+	}
 	for _, l := range r.Lines() {
 		s.w.WriteString(l)
 		s.w.WriteString("\r\n")
@@ -245,6 +253,19 @@ func (s *session) reply(r smtp.Reply) {
 			s.quit = true
 		}
 	}
+}
+
+// rejectStage names the transaction stage a refusal of verb belongs to.
+func rejectStage(verb string) string {
+	switch verb {
+	case "MAIL":
+		return metrics.StageMail
+	case "RCPT":
+		return metrics.StageRcpt
+	case "DATA", "BDAT":
+		return metrics.StageData
+	}
+	return ""
 }
 
 // flush sends queued replies now.

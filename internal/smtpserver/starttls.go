@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"time"
 
+	"postgate/internal/metrics"
+
 	"postgate/internal/smtp"
 )
 
@@ -48,10 +50,12 @@ func (s *session) handshake() error {
 	tc := tls.Server(s.conn, s.srv.opt.TLS)
 	tc.SetDeadline(time.Now().Add(time.Minute))
 	if err := tc.Handshake(); err != nil {
+		metrics.TLSFailed(s.listener)
 		return err
 	}
 	tc.SetDeadline(time.Time{})
 	st := tc.ConnectionState()
+	metrics.TLSEstablished(st.Version)
 	s.tls = &st
 	s.bindings = channelBindings(&st)
 	s.setConn(tc)
