@@ -148,7 +148,7 @@ func wrongSecretHint(r *Result, other string) string {
 	case strings.HasSuffix(r.Mechanism, "-PLUS"):
 		return works + ", so the server rejects the channel binding (" + bindingName(r) + ") or has no SCRAM keys for this user"
 	case strings.HasPrefix(r.Mechanism, "SCRAM-"):
-		return works + ", so the server's SCRAM keys for this user do not match (set before " + r.Mechanism + " was enabled, or derived from a differently normalised password)"
+		return works + ", so the server has no usable " + r.Mechanism + " secret for this user (the password is stored in a form SCRAM cannot use, was set before " + r.Mechanism + " was enabled, or was normalised differently)"
 	}
 	return works + ", but not with " + r.Mechanism + ": the server applies a per-mechanism policy"
 }
