@@ -8,21 +8,21 @@ import (
 
 // receivedHeader renders the Received: trace field (RFC 5321 §4.4) with
 // the RFC 3848 "with" keyword: ESMTP, ESMTPS (TLS), ESMTPA (authenticated),
-// ESMTPSA, or the UTF8 variants of RFC 6531. It names the TLS version and
+// ESMTPSA, or UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA (RFC 6531). It names the TLS version and
 // cipher and that the sender authenticated, never how or as whom, and the
 // spool id, which the logs also carry.
 func (s *session) receivedHeader(id string) string {
 	with := "SMTP"
 	if s.esmtp {
 		with = "ESMTP"
+		if s.tx != nil && s.tx.params.SMTPUTF8 {
+			with = "UTF8SMTP" // RFC 6531 §3.7.3
+		}
 		if s.tls != nil {
 			with += "S"
 		}
 		if s.authUser != "" {
 			with += "A"
-		}
-		if s.tx != nil && s.tx.params.SMTPUTF8 {
-			with = "UTF8" + with
 		}
 	}
 	var b strings.Builder
