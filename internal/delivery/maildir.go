@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"postgate/internal/fsutil"
 	"postgate/internal/queue"
 	"postgate/internal/smtp"
 )
@@ -96,7 +97,7 @@ func (m *Maildir) Deliver(rcpt string, env *queue.Envelope, msg io.Reader) error
 	if err := os.Link(tmp, filepath.Join(newDir, name)); err != nil {
 		return storageError(err)
 	}
-	if err := syncDir(newDir); err != nil {
+	if err := fsutil.SyncDir(newDir); err != nil {
 		return storageError(err)
 	}
 	return nil
@@ -189,18 +190,5 @@ func mkdirDurable(root, dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return syncDir(parent)
-}
-
-// syncDir fsyncs a directory so that entries made in it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return fsutil.SyncDir(parent)
 }

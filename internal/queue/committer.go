@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"postgate/internal/fsutil"
 )
 
 // opKind says what a committer operation does in queue/.
@@ -85,7 +87,7 @@ func (s *Spool) runBatch(batch []*op) {
 	}
 	if applied {
 		s.syncs.Add(1)
-		if err := s.timed(func() error { return syncDir(s.qDir) }); err != nil {
+		if err := s.timed(func() error { return fsutil.SyncDir(s.qDir) }); err != nil {
 			err = fmt.Errorf("queue: making batch durable: %w", err)
 			for _, o := range batch {
 				if o.err == nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"postgate/internal/fsutil"
 )
 
 // Names inside the spool directory. See docs/spool.md.
@@ -110,7 +112,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("queue: %w", err)
 		}
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+		if err := fsutil.SyncDir(filepath.Dir(dir)); err != nil {
 			return nil, fmt.Errorf("queue: %w", err)
 		}
 	}
@@ -121,7 +123,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 	}
 	// Make the subdirectories' own entries durable before anything is
 	// committed into them.
-	if err := syncDir(dir); err != nil {
+	if err := fsutil.SyncDir(dir); err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	lock, err := lockDir(filepath.Join(dir, lockName))
@@ -180,7 +182,7 @@ func (s *Spool) recover() error {
 		removedEnv = true
 	}
 	if removedEnv {
-		if err := syncDir(s.qDir); err != nil {
+		if err := fsutil.SyncDir(s.qDir); err != nil {
 			return fmt.Errorf("queue: recovery: %w", err)
 		}
 	}
@@ -409,17 +411,5 @@ func (s *Spool) timed(sync func() error) error {
 	start := time.Now()
 	err := sync()
 	s.opts.OnSync(time.Since(start))
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
 	return err
 }

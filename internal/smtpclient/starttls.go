@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+
+	"postgate/internal/tlsconf"
 )
 
 // StartTLS sends STARTTLS (RFC 3207) and runs the TLS handshake with cfg
@@ -60,19 +62,7 @@ func (c *Client) ChannelBindings() map[string][]byte {
 }
 
 // ChannelBindings computes the channel binding data of a TLS connection
-// state (nil: none).
+// state, as the server does (nil: none).
 func ChannelBindings(st *tls.ConnectionState) map[string][]byte {
-	cb := map[string][]byte{}
-	if st == nil {
-		return cb
-	}
-	switch {
-	case st.Version >= tls.VersionTLS13:
-		if b, err := st.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32); err == nil {
-			cb["tls-exporter"] = b
-		}
-	case len(st.TLSUnique) > 0:
-		cb["tls-unique"] = st.TLSUnique
-	}
-	return cb
+	return tlsconf.ChannelBindings(st)
 }

@@ -1,9 +1,5 @@
 package smtpserver
 
-import (
-	"net"
-)
-
 // ListenerLocal is the UNIX-socket listener used by `postgate sendmail`:
 // plain SMTP without TLS or AUTH, relay allowed, and the envelope sender
 // checked against the peer's uid (see docs/sendmail.md for the trust model).
@@ -13,13 +9,3 @@ const ListenerLocal = "local"
 // returns the sender to record (possibly rewritten) or an error whose
 // text is sent to the client with 553 5.7.1.
 type LocalSenderFunc func(uid uint32, requested string) (string, error)
-
-// peerUID returns the uid of the process at the other end of a UNIX
-// socket connection.
-func peerUID(c net.Conn) (uint32, bool) {
-	uc, ok := c.(*net.UnixConn)
-	if !ok {
-		return 0, false
-	}
-	return unixPeerUID(uc)
-}

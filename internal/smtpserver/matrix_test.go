@@ -20,6 +20,7 @@ import (
 
 	"postgate/internal/config"
 	"postgate/internal/sasl"
+	"postgate/internal/tlsconf"
 )
 
 // testCA makes a CA and a client certificate for CN; it returns the CA
@@ -102,7 +103,7 @@ func clientBindings(st *tls.ConnectionState) map[string][]byte {
 	if st == nil {
 		return nil
 	}
-	return channelBindings(st)
+	return tlsconf.ChannelBindings(st)
 }
 
 // authenticate runs one exchange with our own client mechanism and returns

@@ -16,6 +16,7 @@ import (
 
 	"postgate/internal/auth"
 	"postgate/internal/metrics"
+	"postgate/internal/peercred"
 	"postgate/internal/queue"
 	"postgate/internal/smtp"
 )
@@ -71,7 +72,7 @@ func newSession(srv *Server, c net.Conn, kind string) *session {
 	s.trace = inPrefixes(srv.traced, s.remoteIP)
 	s.log = srv.log.With("sid", id)
 	if kind == ListenerLocal {
-		s.localUID, s.local = peerUID(c)
+		s.localUID, s.local = peercred.UID(c)
 	}
 	s.setConn(c)
 	return s

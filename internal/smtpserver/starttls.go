@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"postgate/internal/metrics"
-
 	"postgate/internal/smtp"
+	"postgate/internal/tlsconf"
 )
 
 // cmdStartTLS upgrades the connection (RFC 3207). Input the client
@@ -57,24 +57,9 @@ func (s *session) handshake() error {
 	st := tc.ConnectionState()
 	metrics.TLSEstablished(st.Version)
 	s.tls = &st
-	s.bindings = channelBindings(&st)
+	s.bindings = tlsconf.ChannelBindings(&st)
 	s.setConn(tc)
 	s.log.Info("TLS established", "version", tls.VersionName(st.Version),
 		"cipher", tls.CipherSuiteName(st.CipherSuite), "client_cert", len(st.VerifiedChains) > 0)
 	return nil
-}
-
-// channelBindings returns the channel binding data SCRAM-*-PLUS can use:
-// tls-exporter (RFC 9266) on TLS 1.3, tls-unique (RFC 5929) on TLS 1.2.
-func channelBindings(st *tls.ConnectionState) map[string][]byte {
-	cb := map[string][]byte{}
-	switch {
-	case st.Version >= tls.VersionTLS13:
-		if b, err := st.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32); err == nil {
-			cb["tls-exporter"] = b
-		}
-	case len(st.TLSUnique) > 0:
-		cb["tls-unique"] = st.TLSUnique
-	}
-	return cb
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"postgate/internal/peercred"
 )
 
 // API paths served on the admin socket.
@@ -97,10 +99,10 @@ func (s *Server) initHTTP() {
 
 // peerAllowed applies the uid check to a new connection.
 func (s *Server) peerAllowed(c net.Conn) bool {
-	if !peerCredSupported {
+	if !peercred.Supported {
 		return true // the socket's 0600 mode is the guard
 	}
-	uid, ok := PeerUID(c)
+	uid, ok := peercred.UID(c)
 	if !ok {
 		return false
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"postgate/internal/peercred"
 	"postgate/internal/queue"
 )
 
@@ -233,7 +234,7 @@ func TestClientNotRunning(t *testing.T) {
 }
 
 func TestPeerUIDOnSocket(t *testing.T) {
-	if !peerCredSupported {
+	if !peercred.Supported {
 		return // nothing to check where SO_PEERCRED does not exist
 	}
 	path := filepath.Join(socketDir(t), "p.sock")
@@ -249,7 +250,7 @@ func TestPeerUIDOnSocket(t *testing.T) {
 			got <- 1<<32 - 1
 			return
 		}
-		uid, _ := PeerUID(c)
+		uid, _ := peercred.UID(c)
 		c.Close()
 		got <- uid
 	}()
@@ -261,7 +262,7 @@ func TestPeerUIDOnSocket(t *testing.T) {
 	if uid := <-got; uid != uint32(os.Geteuid()) {
 		t.Errorf("PeerUID = %d, want %d", uid, os.Geteuid())
 	}
-	if _, ok := PeerUID(&net.TCPConn{}); ok {
+	if _, ok := peercred.UID(&net.TCPConn{}); ok {
 		t.Error("PeerUID on a TCP connection reported ok")
 	}
 }

@@ -103,3 +103,23 @@ func WriteSelfSigned(certFile, keyFile string, names []string) error {
 	}
 	return os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 }
+
+// ChannelBindings returns the channel binding data SCRAM-*-PLUS can use on
+// a connection: tls-exporter (RFC 9266) on TLS 1.3, tls-unique (RFC 5929)
+// on TLS 1.2. Server and client compute it here, the same way. A nil
+// state has none.
+func ChannelBindings(st *tls.ConnectionState) map[string][]byte {
+	cb := map[string][]byte{}
+	if st == nil {
+		return cb
+	}
+	switch {
+	case st.Version >= tls.VersionTLS13:
+		if b, err := st.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32); err == nil {
+			cb["tls-exporter"] = b
+		}
+	case len(st.TLSUnique) > 0:
+		cb["tls-unique"] = st.TLSUnique
+	}
+	return cb
+}
