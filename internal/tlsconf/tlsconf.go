@@ -31,6 +31,10 @@ func Server(cfg *config.Config) (tc *tls.Config, generated bool, err error) {
 		certFile, keyFile = cfg.Path("tls", "cert.pem"), cfg.Path("tls", "key.pem")
 		if _, err := os.Stat(certFile); errors.Is(err, os.ErrNotExist) {
 			names := append([]string{cfg.Hostname}, cfg.Aliases...)
+			if cfg.Hostname == "localhost" {
+				// The default setup is reached as 127.0.0.1 too.
+				names = append(names, "127.0.0.1", "::1")
+			}
 			if err := WriteSelfSigned(certFile, keyFile, names); err != nil {
 				return nil, false, err
 			}
