@@ -82,8 +82,19 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		return rep, nil
 	}
 
+	tried := false
 	for _, mech := range p.candidates(rep) {
-		rep.Results = append(rep.Results, p.try(ctx, rep, mech))
+		// Without credentials one bogus login shows the server refuses
+		// strangers; more would only slow this address down and count
+		// toward the server's lockout (postgate's included).
+		if !rep.Credentials && len(p.opt.Mechs) == 0 && tried {
+			rep.Results = append(rep.Results, p.skip(rep, mech,
+				"not tried: without --user one bogus login is enough, and each failure counts toward lockouts"))
+			continue
+		}
+		r := p.try(ctx, rep, mech)
+		tried = tried || r.Outcome != Skipped
+		rep.Results = append(rep.Results, r)
 	}
 	diagnose(rep)
 	rep.Recommendation = recommend(rep)
@@ -236,8 +247,15 @@ func (p *prober) candidates(rep *Report) []string {
 	return all
 }
 
-// try runs one mechanism in a connection of its own.
-func (p *prober) try(ctx context.Context, rep *Report, mech string) Result {
+// skip records a mechanism that is not tried, with why.
+func (p *prober) skip(rep *Report, mech, reason string) Result {
+	res := offered(rep, mech)
+	res.Outcome, res.Reason = Skipped, reason
+	return res
+}
+
+// offered starts a Result with where the mechanism was advertised.
+func offered(rep *Report, mech string) Result {
 	res := Result{Mechanism: mech}
 	if rep.EhloBeforeTLS != nil {
 		res.OfferedBeforeTLS = boolp(slices.Contains(rep.MechsBeforeTLS, mech))
@@ -245,6 +263,12 @@ func (p *prober) try(ctx context.Context, rep *Report, mech string) Result {
 	if rep.EhloAfterTLS != nil {
 		res.OfferedAfterTLS = boolp(slices.Contains(rep.MechsAfterTLS, mech))
 	}
+	return res
+}
+
+// try runs one mechanism in a connection of its own.
+func (p *prober) try(ctx context.Context, rep *Report, mech string) Result {
+	res := offered(rep, mech)
 	if !slices.Contains(sasl.Mechanisms, mech) {
 		res.Outcome, res.Reason = Skipped, "not implemented by postgate probe"
 		return res
