@@ -62,21 +62,11 @@ func NewPolicy(cfg config.Auth, missing map[string]int, log *slog.Logger) (*Poli
 		allowPlain:    cfg.AllowPlaintextWithoutTLS,
 		brokenClients: cfg.BrokenClients,
 	}
-	var unknown []string
-	for _, n := range cfg.Mechanisms {
-		name := strings.ToUpper(strings.TrimSpace(n))
-		if _, ok := Lookup(name); !ok {
-			unknown = append(unknown, n)
-			continue
-		}
-		if !slices.Contains(p.mechs, name) {
-			p.mechs = append(p.mechs, name)
-		}
+	mechs, err := mechanismList(cfg.Mechanisms, "auth.mechanisms")
+	if err != nil {
+		return nil, err
 	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("auth.mechanisms: unknown mechanism %s (known: %s)",
-			quoteList(unknown), strings.Join(Names(), " "))
-	}
+	p.mechs = mechs
 	for i, rc := range cfg.Rules {
 		r, err := compileRule(i, rc)
 		if err != nil {
@@ -88,6 +78,26 @@ func NewPolicy(cfg config.Auth, missing map[string]int, log *slog.Logger) (*Poli
 	p.hideUnusable(missing, log)
 	p.logWarnings(cfg, log)
 	return p, nil
+}
+
+// mechanismList upper-cases and de-duplicates a configured mechanism list,
+// keeping its order; an unknown name is an error naming the key.
+func mechanismList(names []string, key string) ([]string, error) {
+	var out, unknown []string
+	for _, n := range names {
+		name := strings.ToUpper(strings.TrimSpace(n))
+		if _, ok := Lookup(name); !ok {
+			unknown = append(unknown, n)
+			continue
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("%s: unknown mechanism %s (known: %s)", key, quoteList(unknown), strings.Join(Names(), " "))
+	}
+	return out, nil
 }
 
 // checkNumbers rejects negative limits.

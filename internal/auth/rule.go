@@ -48,21 +48,11 @@ func compileRule(i int, c config.AuthRule) (*rule, error) {
 		}
 		r.listeners = append(r.listeners, l)
 	}
-	var unknown []string
-	for _, m := range c.Mechanisms {
-		name := strings.ToUpper(strings.TrimSpace(m))
-		if _, ok := Lookup(name); !ok {
-			unknown = append(unknown, m)
-			continue
-		}
-		if !slices.Contains(r.mechanisms, name) {
-			r.mechanisms = append(r.mechanisms, name)
-		}
+	mechs, err := mechanismList(c.Mechanisms, fmt.Sprintf("auth.rule[%d].mechanisms", i))
+	if err != nil {
+		return nil, err
 	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("auth.rule[%d].mechanisms: unknown mechanism %s (known: %s)",
-			i, quoteList(unknown), strings.Join(Names(), " "))
-	}
+	r.mechanisms = mechs
 	return r, nil
 }
 
