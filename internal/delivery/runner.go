@@ -38,6 +38,12 @@ type Runner struct {
 	// default: 5 minutes, doubling, at most 4 hours.
 	RetryDelay func(attempts int) time.Duration
 
+	// RescanEvery is how often the spool is scanned again for recipients
+	// whose retry time has come (a temporary failure is retried only
+	// then). Zero means one minute. The queue manager to come replaces
+	// this with a schedule.
+	RescanEvery time.Duration
+
 	mu       sync.Mutex
 	inFlight map[string]bool
 }
@@ -109,10 +115,22 @@ func (r *Runner) Run(ctx context.Context) error {
 		return nil
 	}
 	notify, rescan := r.spool.Notify(), r.spool.Rescan()
+	every := r.RescanEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	retry := time.NewTicker(every)
+	defer retry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-retry.C:
+			if more, err := scan(); err != nil {
+				r.log.Error("delivery: rescanning spool for retries", "error", err)
+			} else if !more {
+				return nil
+			}
 		case id, ok := <-notify:
 			if !ok {
 				return nil // spool closed

@@ -25,6 +25,7 @@ type result struct {
 // progress arrives on results.
 type runnerFixture struct {
 	spool   *queue.Spool
+	runner  *Runner
 	root    string
 	results chan result
 	logs    *bytes.Buffer
@@ -47,6 +48,7 @@ func newRunnerFixture(t *testing.T, spoolDir string) *runnerFixture {
 	isLocal := func(d string) bool { return d == "example.org" || d == "example.net" }
 	r := NewRunner(s, &Maildir{Root: f.root, Hostname: "mx.example.org"}, isLocal, log, 3)
 	r.OnMessage = func(id string, env *queue.Envelope, err error) { f.results <- result{id, env, err} }
+	f.runner = r
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	stopped := false
@@ -317,5 +319,40 @@ func TestRunnerCatchesUpAfterNotifyOverflow(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(root, "example.org", "u", "new"))
 	if len(entries) != 11 {
 		t.Errorf("%d messages delivered, want 11", len(entries))
+	}
+}
+
+// A temporary failure is retried when its time comes, without a new
+// message or a restart to trigger it.
+func TestRunnerRetriesDeferredRecipients(t *testing.T) {
+	f := newRunnerFixture(t, "")
+	block := filepath.Join(f.root, "example.net")
+	if err := os.WriteFile(block, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.runner.RetryDelay = func(int) time.Duration { return 0 }
+	f.runner.RescanEvery = 10 * time.Millisecond
+	f.start()
+	id := f.commit(t, "x\r\n", "erin@example.net")
+	if r := f.wait(t, id); r.env == nil || r.env.Recipients[0].Status != queue.StatusPending {
+		t.Fatalf("first attempt: %+v", r.env)
+	}
+	if err := os.Remove(block); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r := f.wait(t, id)
+		if r.env != nil && r.env.Recipients[0].Status == queue.StatusDelivered {
+			if r.env.Recipients[0].Attempts < 2 {
+				t.Fatalf("attempts %d", r.env.Recipients[0].Attempts)
+			}
+			break
+		}
+	}
+	if got := f.mailbox(t, "example.net", "erin"); len(got) != 1 {
+		t.Fatalf("erin has %d messages", len(got))
+	}
+	if ids, _ := f.spool.List(); len(ids) != 0 {
+		t.Fatalf("spool still holds %v", ids)
 	}
 }
