@@ -15,7 +15,9 @@ const loadUsage = `Usage:
 
 Sends messages to an SMTP server over many concurrent sessions, as fast as it
 accepts them, and reports accepted messages per second and the latency from
-the end of data to the 250 reply (for postgate: until the message is on disk).
+the end of data to the 250 reply (for postgate: until the message is on disk),
+and the time from MAIL to the 354 (where some servers do their per-message
+work or flow control).
 Use it against postgate or any other MTA to compare durable accept rates.
 
 Options:
@@ -55,10 +57,11 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	res := loadgen.Run(context.Background(), opt)
-	fmt.Fprintf(stdout, "sent %d failed %d in %s: %.0f msg/s; accept latency p50 %s p90 %s p99 %s max %s\n",
+	us := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+	fmt.Fprintf(stdout, "sent %d failed %d in %s: %.0f msg/s; accept latency p50 %s p90 %s p99 %s max %s; MAIL-to-354 p50 %s p99 %s\n",
 		res.Sent, res.Failed, res.Elapsed.Round(time.Millisecond), res.Rate(),
-		res.Percentile(50).Round(time.Microsecond), res.Percentile(90).Round(time.Microsecond),
-		res.Percentile(99).Round(time.Microsecond), res.Percentile(100).Round(time.Microsecond))
+		us(res.Percentile(50)), us(res.Percentile(90)), us(res.Percentile(99)), us(res.Percentile(100)),
+		us(res.SetupPercentile(50)), us(res.SetupPercentile(99)))
 	if res.Failed > 0 {
 		fmt.Fprintf(stdout, "first error: %s\n", res.FirstErr)
 		return exitTempFail

@@ -33,19 +33,27 @@ type Result struct {
 	Failed    int
 	Elapsed   time.Duration
 	Latencies []time.Duration // end of data to 250, sorted
-	FirstErr  string
+	// Setup holds, per message, the time from sending MAIL, RCPT and DATA
+	// to the 354, sorted: a server that does its per-message work (or
+	// flow control) before the 354 shows it here, not in Latencies.
+	Setup    []time.Duration
+	FirstErr string
 }
 
 // Rate is accepted messages per second.
 func (r Result) Rate() float64 { return float64(r.Sent) / r.Elapsed.Seconds() }
 
 // Percentile returns the p-th percentile (0..100) of the accept latency.
-func (r Result) Percentile(p float64) time.Duration {
-	if len(r.Latencies) == 0 {
+func (r Result) Percentile(p float64) time.Duration { return percentile(r.Latencies, p) }
+
+// SetupPercentile returns the p-th percentile of the MAIL-to-354 time.
+func (r Result) SetupPercentile(p float64) time.Duration { return percentile(r.Setup, p) }
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(r.Latencies)-1) * p / 100)
-	return r.Latencies[i]
+	return sorted[int(float64(len(sorted)-1)*p/100)]
 }
 
 // Run sends opt.Messages messages over opt.Conns sessions.
@@ -67,10 +75,11 @@ func Run(ctx context.Context, opt Options) Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lats, failed, err := worker(ctx, opt, body, jobs)
+			lats, setup, failed, err := worker(ctx, opt, body, jobs)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Latencies = append(res.Latencies, lats...)
+			res.Setup = append(res.Setup, setup...)
 			res.Failed += failed
 			if err != nil && res.FirstErr == "" {
 				res.FirstErr = err.Error()
@@ -81,6 +90,7 @@ func Run(ctx context.Context, opt Options) Result {
 	res.Elapsed = time.Since(start)
 	res.Sent = len(res.Latencies)
 	sort.Slice(res.Latencies, func(i, j int) bool { return res.Latencies[i] < res.Latencies[j] })
+	sort.Slice(res.Setup, func(i, j int) bool { return res.Setup[i] < res.Setup[j] })
 	return res
 }
 
@@ -96,16 +106,16 @@ func makeBody(size int) string {
 
 // worker runs sessions until the jobs run out. A failed message counts as
 // failed and the session is restarted.
-func worker(ctx context.Context, opt Options, body string, jobs <-chan int) (lats []time.Duration, failed int, firstErr error) {
+func worker(ctx context.Context, opt Options, body string, jobs <-chan int) (lats, setup []time.Duration, failed int, firstErr error) {
 	for {
 		s, err := dialSession(ctx, opt)
 		if err != nil {
 			n := drain(jobs)
-			return lats, failed + n, err
+			return lats, setup, failed + n, err
 		}
 		n := 0
 		for range jobs {
-			d, err := s.send(opt, body)
+			st, d, err := s.send(opt, body)
 			if err != nil {
 				failed++
 				if firstErr == nil {
@@ -114,7 +124,7 @@ func worker(ctx context.Context, opt Options, body string, jobs <-chan int) (lat
 				s.conn.Close()
 				break
 			}
-			lats = append(lats, d)
+			lats, setup = append(lats, d), append(setup, st)
 			n++
 			if opt.PerSession > 0 && n >= opt.PerSession {
 				break
@@ -122,7 +132,7 @@ func worker(ctx context.Context, opt Options, body string, jobs <-chan int) (lat
 		}
 		s.quit()
 		if len(jobs) == 0 {
-			return lats, failed, firstErr
+			return lats, setup, failed, firstErr
 		}
 	}
 }
@@ -161,24 +171,27 @@ func dialSession(ctx context.Context, opt Options) (*session, error) {
 	return s, nil
 }
 
-// send pipelines MAIL, RCPT and DATA, then the body, and times the final reply.
-func (s *session) send(opt Options, body string) (time.Duration, error) {
+// send pipelines MAIL, RCPT and DATA, then the body; it times the 354
+// (setup) and the final reply (accept).
+func (s *session) send(opt Options, body string) (setup, accept time.Duration, err error) {
 	fmt.Fprintf(s.w, "MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n", opt.From, opt.To)
+	begin := time.Now()
 	if err := s.flushExpect("250"); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for _, want := range []string{"250", "354"} {
 		if err := s.expect(want); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
+	setup = time.Since(begin)
 	s.w.WriteString(body)
 	s.w.WriteString(".\r\n")
 	start := time.Now()
 	if err := s.flushExpect("250"); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return time.Since(start), nil
+	return setup, time.Since(start), nil
 }
 
 func (s *session) quit() {
