@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"postgate/internal/config"
 	"postgate/internal/loadgen"
 )
 
@@ -21,7 +22,9 @@ work or flow control).
 Use it against postgate or any other MTA to compare durable accept rates.
 
 Options:
-  --addr HOST:PORT     server (default 127.0.0.1:2525)
+  --addr HOST:PORT     server (default: the smtp listener of --config FILE or
+                       of the embedded defaults, 127.0.0.1:2525)
+  --config FILE        where to find the default --addr
   --conns N            concurrent sessions (default 16)
   --messages N         messages in all (default 2000)
   --per-session N      messages per session before reconnecting (default 0: no limit)
@@ -39,7 +42,8 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, loadUsage) }
 	opt := loadgen.Options{}
-	fs.StringVar(&opt.Addr, "addr", "127.0.0.1:2525", "")
+	fs.StringVar(&opt.Addr, "addr", "", "")
+	configFile := fs.String("config", "", "")
 	fs.IntVar(&opt.Conns, "conns", 16, "")
 	fs.IntVar(&opt.Messages, "messages", 2000, "")
 	fs.IntVar(&opt.PerSession, "per-session", 0, "")
@@ -52,8 +56,16 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	if opt.Conns <= 0 || opt.Messages <= 0 {
-		fmt.Fprintln(stderr, "postgate load: --conns and --messages must be positive")
+	if opt.Addr == "" {
+		cfg, err := config.Load(*configFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "postgate load: %v\n", err)
+			return exitConfig
+		}
+		opt.Addr = cfg.Listen.SMTP
+	}
+	if opt.Conns <= 0 || opt.Messages <= 0 || opt.Addr == "" {
+		fmt.Fprintln(stderr, "postgate load: --conns and --messages must be positive, and --addr set")
 		return exitUsage
 	}
 	res := loadgen.Run(context.Background(), opt)

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	"postgate/internal/config"
 	"postgate/internal/probe"
 )
 
@@ -35,8 +36,13 @@ const probeUsage = `NAME
 
 SYNOPSIS
     postgate probe [OPTIONS] HOST[:PORT]
+    postgate probe [OPTIONS] [--config FILE]   # this server's own listener
 
 DESCRIPTION
+    Without HOST it probes this postgate's own submission listener (or
+    its smtp listener when submission is off), from --config FILE or the
+    embedded defaults.
+
     Connects to HOST, shows the greeting, the EHLO extensions before and
     after TLS, the TLS version, cipher and certificate (subject, names,
     expiry, and whether it verifies for HOST: it is probed either way),
@@ -101,6 +107,21 @@ SEE ALSO
     docs/probe.md
 `
 
+// ownListener is the address "postgate probe" checks without a HOST: the
+// configured submission listener, else the smtp one.
+func ownListener(configFile string) (string, error) {
+	cfg, err := config.Load(configFile)
+	if err != nil {
+		return "", err
+	}
+	for _, addr := range []string{cfg.Listen.Submission, cfg.Listen.SMTP} {
+		if addr != "" {
+			return addr, nil
+		}
+	}
+	return "", fmt.Errorf("no HOST given and no submission or smtp listener configured")
+}
+
 // runProbe implements "postgate probe".
 func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("postgate probe", flag.ContinueOnError)
@@ -116,6 +137,7 @@ func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 30*time.Second, "")
 	asJSON := fs.Bool("json", false, "")
 	trace := fs.Bool("trace", false, "")
+	configFile := fs.String("config", "", "")
 	help := fs.Bool("help", false, "")
 	fs.BoolVar(help, "h", false, "")
 	usageErr := func(format string, a ...any) int {
@@ -130,8 +152,15 @@ func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		io.WriteString(stdout, probeUsage)
 		return exitOK
 	}
+	if len(pos) == 0 {
+		target, err := ownListener(*configFile)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		pos = []string{target}
+	}
 	if len(pos) != 1 {
-		return usageErr("want exactly one HOST[:PORT], got %d arguments", len(pos))
+		return usageErr("want one HOST[:PORT], got %d arguments", len(pos))
 	}
 	opt := probe.Options{Target: pos[0], User: *user, Helo: *helo, Timeout: *timeout}
 	n := 0

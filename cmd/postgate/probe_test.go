@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +18,8 @@ func TestProbeCommand(t *testing.T) {
 	// (auth.Limiter), so the bogus-login check gets a server of its own.
 	fresh := probetest.Start(t, probetest.Options{})
 	sub, subs := srv.Addr["submission"], srv.Addr["submissions"]
+	noListeners := writeFile(t, "none.toml", "[listen]\nsmtp = \"\"\nsubmission = \"\"\nsubmissions = \"\"\n")
+	ownConfig := writeFile(t, "own.toml", "[listen]\nsubmission = \""+sub+"\"\n")
 	tests := []struct {
 		name     string
 		args     []string
@@ -27,7 +31,12 @@ func TestProbeCommand(t *testing.T) {
 		jsonBest string
 	}{
 		{name: "help", args: []string{"--help"}, code: 0, stdout: []string{"SYNOPSIS", "EXAMPLES", "465 means", "NO_COLOR"}},
-		{name: "no target", args: nil, code: 64, stderr: []string{"want exactly one HOST[:PORT]"}},
+		{name: "no target, no listener", args: []string{"--config", noListeners}, code: 64,
+			stderr: []string{"no HOST given and no submission or smtp listener configured"}},
+		{name: "no target: the configured submission listener", args: []string{"--config", ownConfig, "--starttls",
+			"--user", "alice@example.test", "--password-stdin"}, stdin: "pw-alice\n", code: 0,
+			stdout: []string{"postgate probe " + sub, "use SCRAM-SHA-256-PLUS"}},
+		{name: "two targets", args: []string{sub, subs}, code: 64, stderr: []string{"want one HOST[:PORT], got 2"}},
 		{name: "two modes", args: []string{"--tls", "--plain", sub}, code: 64, stderr: []string{"exclude each other"}},
 		{name: "password-stdin without user", args: []string{"--password-stdin", sub}, code: 64, stderr: []string{"needs --user"}},
 		{name: "user without password source", args: []string{"--user", "alice@example.test", sub}, stdin: "pw-alice\n",
@@ -98,4 +107,14 @@ func TestProbeCommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeFile writes a file into a fresh temporary directory.
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

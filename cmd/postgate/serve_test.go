@@ -70,15 +70,25 @@ func TestLoadAgainstServe(t *testing.T) {
 	if res.Sent != 200 || res.Failed != 0 {
 		t.Fatalf("sent %d failed %d: %s", res.Sent, res.Failed, res.FirstErr)
 	}
+	// The command line finds the server through --config.
+	bound := filepath.Join(t.TempDir(), "bound.toml")
+	if err := os.WriteFile(bound, []byte("[listen]\nsmtp = \""+addrs["smtp"]+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if code := run([]string{"load", "--config", bound, "--conns", "2", "--messages", "10", "--to", "load@localhost"},
+		nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "sent 10 failed 0") {
+		t.Fatalf("postgate load: exit %d: %s", code, out.String())
+	}
 	dir := filepath.Join(cfg.DataDir, "mail", "localhost", "load", "new")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ents, _ := os.ReadDir(dir)
-		if len(ents) == 200 {
+		if len(ents) == 210 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of 200 messages delivered", len(ents))
+			t.Fatalf("%d of 210 messages delivered", len(ents))
 		}
 		time.Sleep(20 * time.Millisecond) // polling an observable condition
 	}
