@@ -219,7 +219,7 @@ func TestPrepareAddsHeaders(t *testing.T) {
 
 	// Existing fields are kept as they are, and nothing is added twice.
 	in := "From: Someone <s@example.net>\nDate: Thu, 30 Apr 2026 09:00:00 +0200\nMessage-ID: <x@y>\nSubject: s\n\nb\n"
-	sub, m, err = prep(t, []string{"-f", "bounce@example.org", "bob@example.net"}, in)
+	sub, _, err = prep(t, []string{"-f", "bounce@example.org", "bob@example.net"}, in)
 	if err != nil {
 		t.Fatal(err)
 	}
