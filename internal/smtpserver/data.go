@@ -22,9 +22,9 @@ var (
 // readData copies the text of a DATA command from r to w until the line
 // ".", CRLF-terminated, undoing dot-stuffing (RFC 5321 §4.5.2). Only CRLF
 // ends a line: a CR not followed by LF, or an LF not preceded by CR,
-// makes the message refused (RFC 5321 §2.3.8; SMTP smuggling). At most max
+// makes the message refused (RFC 5321 §2.3.8; SMTP smuggling). At most limit
 // octets are written; beyond that input is read and dropped.
-func readData(r *bufio.Reader, w io.Writer, max int64) (n int64, err error) {
+func readData(r *bufio.Reader, w io.Writer, limit int64) (n int64, err error) {
 	// lineStart: the previous line ended with CRLF; lfStart: with a bare LF.
 	lineStart, lfStart, prevCR, bad, over := true, false, false, false, false
 	for {
@@ -73,7 +73,7 @@ func readData(r *bufio.Reader, w io.Writer, max int64) (n int64, err error) {
 		if over || bad {
 			continue
 		}
-		if n+int64(len(chunk)) > max {
+		if n+int64(len(chunk)) > limit {
 			over = true
 			continue
 		}

@@ -11,7 +11,7 @@ import (
 func TestReadData(t *testing.T) {
 	cases := []struct {
 		name, in, want string
-		max            int64
+		limit            int64
 		err            error
 		rest           string
 	}{
@@ -22,18 +22,18 @@ func TestReadData(t *testing.T) {
 		{name: "bare CR", in: "a\rb\r\n.\r\nNEXT", err: errBareEOL, rest: "NEXT"},
 		{name: "CRLF then .LF is not the end", in: "a\r\n.\nb\r\n.\r\nNEXT", err: errBareEOL, rest: "NEXT"},
 		{name: "bare LF dot bare LF", in: "a\n.\nNEXT", err: errBareLFDot, rest: "NEXT"},
-		{name: "too big", in: "0123456789\r\n.\r\nNEXT", max: 5, err: errTooBig, rest: "NEXT"},
+		{name: "too big", in: "0123456789\r\n.\r\nNEXT", limit: 5, err: errTooBig, rest: "NEXT"},
 		{name: "eof", in: "a\r\n", err: io.ErrUnexpectedEOF},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := bufio.NewReaderSize(strings.NewReader(tc.in), 16)
 			var out strings.Builder
-			max := tc.max
-			if max == 0 {
-				max = 1 << 20
+			limit := tc.limit
+			if limit == 0 {
+				limit = 1 << 20
 			}
-			_, err := readData(r, &out, max)
+			_, err := readData(r, &out, limit)
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("err %v, want %v", err, tc.err)
 			}

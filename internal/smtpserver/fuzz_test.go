@@ -17,15 +17,15 @@ func FuzzReadData(f *testing.F) {
 		"x\n.\n", strings.Repeat("y", 70) + "\r\n.\r\n"} {
 		f.Add(s, int64(64))
 	}
-	f.Fuzz(func(t *testing.T, in string, max int64) {
-		if max < 0 {
-			max = -max
+	f.Fuzz(func(t *testing.T, in string, limit int64) {
+		if limit < 0 {
+			limit = -limit
 		}
 		var out bytes.Buffer
 		r := bufio.NewReaderSize(strings.NewReader(in), 16)
-		n, err := readData(r, &out, max)
-		if n > max || int64(out.Len()) > max {
-			t.Fatalf("wrote %d octets over limit %d", n, max)
+		n, err := readData(r, &out, limit)
+		if n > limit || int64(out.Len()) > limit {
+			t.Fatalf("wrote %d octets over limit %d", n, limit)
 		}
 		if err == nil {
 			b := out.Bytes()

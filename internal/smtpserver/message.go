@@ -64,8 +64,7 @@ func (s *session) cmdData(arg string) {
 	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	bw.WriteString(s.receivedHeader(w.ID()))
-	max := s.srv.cfg.Limits.MaxMessageSize
-	_, err = readData(s.r, bw, max)
+	_, err = readData(s.r, bw, s.srv.cfg.Limits.MaxMessageSize)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -113,11 +112,11 @@ func (s *session) cmdBdat(arg string) {
 	if err := s.setReadDeadline(true); err != nil {
 		return
 	}
-	max := s.srv.cfg.Limits.MaxMessageSize
+	limit := s.srv.cfg.Limits.MaxMessageSize
 	switch {
 	case tx.chunkErr != nil:
 		s.discardChunk(size)
-	case tx.bdatSize+size > max:
+	case tx.bdatSize+size > limit:
 		s.discardChunk(size)
 		tx.chunkErr = errTooBig
 	default:
