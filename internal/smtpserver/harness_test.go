@@ -79,8 +79,8 @@ func startServer(t *testing.T, edit func(*config.Config)) *testServer {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, u := range []string{"alice@example.test", "bob@example.test"} {
-		if err := users.AddUser(ctx, u, "pw-"+strings.Split(u, "@")[0]); err != nil {
+	for user, pw := range testPasswords {
+		if err := users.AddUser(ctx, user+"@example.test", pw); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,6 +108,7 @@ func startServer(t *testing.T, edit func(*config.Config)) *testServer {
 		wg.Wait()
 		spool.Close()
 		users.Close()
+		checkNoSecrets(t, logs.String())
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -232,4 +233,21 @@ func tlsClient(t *testing.T, c *client) *tls.Conn {
 	}
 	c.conn, c.r = tc, bufio.NewReader(tc)
 	return tc
+}
+
+// testPasswords are the users' passwords in every test server.
+var testPasswords = map[string]string{"alice": "pw-alice", "bob": "pw-bob"}
+
+// checkNoSecrets fails the test when a log holds a password in any form a
+// client sends it: as is, base64, or inside a PLAIN response.
+func checkNoSecrets(t *testing.T, logs string) {
+	t.Helper()
+	for user, pw := range testPasswords {
+		forms := []string{pw, b64(pw), b64("\x00" + user + "\x00" + pw), b64("\x00" + user + "@example.test\x00" + pw)}
+		for _, f := range forms {
+			if strings.Contains(logs, f) {
+				t.Errorf("server log contains %s's password (form %d)", user, len(f))
+			}
+		}
+	}
 }
