@@ -93,7 +93,7 @@ func (s *session) cfgLimits() (cmd, data time.Duration) {
 
 // run serves the connection until QUIT, an error or shutdown.
 func (s *session) run() {
-	defer s.conn.Close()
+	defer func() { s.conn.Close() }() // the TLS connection after STARTTLS
 	defer s.abortTx()
 	s.log.Info("connect", "client", s.clientName(), "listener", s.listener)
 	if s.listener == ListenerLocal && !s.local {
@@ -120,13 +120,13 @@ func (s *session) run() {
 
 // command reads and runs one command.
 func (s *session) command() error {
+	if err := s.setReadDeadline(false); err != nil {
+		return err
+	}
 	if !lineBuffered(s.r) {
 		if err := s.w.Flush(); err != nil {
 			return err
 		}
-	}
-	if err := s.setReadDeadline(false); err != nil {
-		return err
 	}
 	line, err := readLine(s.r, maxAuthLine)
 	switch {
@@ -158,8 +158,9 @@ func (s *session) command() error {
 	return nil
 }
 
-// setReadDeadline arms the idle timeout. It refuses to wait for a new
-// command once the server is shutting down.
+// setReadDeadline arms the idle timeout, for reading and for writing (a
+// client that stops reading its replies is cut off too). It refuses to
+// wait for a new command once the server is shutting down.
 func (s *session) setReadDeadline(data bool) error {
 	cmd, dt := s.cfgLimits()
 	s.mu.Lock()
@@ -171,7 +172,7 @@ func (s *session) setReadDeadline(data bool) error {
 	if data {
 		d = dt
 	}
-	return s.conn.SetReadDeadline(time.Now().Add(d))
+	return s.conn.SetDeadline(time.Now().Add(d))
 }
 
 var errShutdown = errors.New("server shutting down")
@@ -214,6 +215,8 @@ func (s *session) interruptIfIdle() {
 
 // endOnError sends the reply that ends the session for a read error.
 func (s *session) endOnError(err error) {
+	// The idle deadline covered writes too: give the last reply its own.
+	s.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	var ne net.Error
 	switch {
 	case errors.Is(err, errShutdown) || s.srv.closing.Load() && errors.As(err, &ne) && ne.Timeout():
