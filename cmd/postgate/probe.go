@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -19,6 +18,7 @@ import (
 
 	"postgate/internal/config"
 	"postgate/internal/probe"
+	"postgate/internal/status"
 )
 
 // Exit codes of postgate probe besides exitOK and exitUsage.
@@ -225,7 +225,7 @@ func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *asJSON {
 		err = rep.WriteJSON(stdout)
 	} else {
-		err = rep.WriteText(stdout, useColour(stdout))
+		err = rep.WriteText(stdout, status.UseColor(stdout))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "postgate probe: %v\n", err)
@@ -255,23 +255,9 @@ func readProbePassword(stdin io.Reader, prompt io.Writer, fromStdin bool) (strin
 		}
 		return string(pw), nil
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("reading password from standard input: %w", err)
+	pw, err := passwordLine(stdin)
+	if err == nil && pw == "" {
+		err = errors.New("no password on standard input")
 	}
-	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-	if line == "" {
-		return "", errors.New("no password on standard input")
-	}
-	return line, nil
-}
-
-// useColour reports whether w is a terminal and NO_COLOR is unset
-// (https://no-color.org).
-func useColour(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	return term.IsTerminal(int(f.Fd()))
+	return pw, err
 }

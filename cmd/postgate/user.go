@@ -229,16 +229,25 @@ func readNewPassword(stdin io.Reader, prompt io.Writer, fromStdin bool) (string,
 		}
 		return string(p1), exitOK, nil
 	}
+	line, err := passwordLine(stdin)
+	if err != nil {
+		return "", exitNoInput, err
+	}
+	return line, exitOK, nil
+}
+
+// passwordLine reads one password line from standard input: everything up
+// to the line end, which is removed (LF or CRLF), and nothing else. An
+// empty line gives "" (the caller judges it); no input at all is an error.
+func passwordLine(stdin io.Reader) (string, error) {
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", exitNoInput, fmt.Errorf("reading password from standard input: %w", err)
+		return "", fmt.Errorf("reading password from standard input: %w", err)
 	}
 	if line == "" {
-		return "", exitNoInput, errors.New("no password on standard input")
+		return "", errors.New("no password on standard input")
 	}
-	line = strings.TrimSuffix(line, "\n")
-	line = strings.TrimSuffix(line, "\r")
-	return line, exitOK, nil
+	return strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r"), nil
 }
 
 func userAdd(ctx context.Context, cfg *config.Config, store userstore.Store, address, password string, stdout, stderr io.Writer) error {
