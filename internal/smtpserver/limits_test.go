@@ -89,3 +89,35 @@ func TestMailAuthParameterTrust(t *testing.T) {
 		t.Fatalf("foreign AUTH= became %q", env.MailAuth)
 	}
 }
+
+// A client that pipelines commands but never reads the replies fills the
+// socket buffers; the server's write deadline ends the session instead of
+// blocking forever.
+func TestClientThatDoesNotReadIsCutOff(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) {
+		c.Limits.CommandTimeout = config.Duration{Duration: 200 * time.Millisecond}
+	})
+	conn, err := net.Dial("tcp", ts.addrs[ListenerSMTP])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	waitFor(t, func() bool { ts.srv.mu.Lock(); defer ts.srv.mu.Unlock(); return len(ts.srv.conns) == 1 })
+	chunk := []byte(strings.Repeat("NOOP\r\n", 10000))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		conn.SetWriteDeadline(time.Now().Add(60 * time.Second))
+		for sent := 0; sent < 256<<20; sent += len(chunk) {
+			if _, err := conn.Write(chunk); err != nil {
+				return // the server closed the connection
+			}
+		}
+	}()
+	waitFor(t, func() bool { ts.srv.mu.Lock(); defer ts.srv.mu.Unlock(); return len(ts.srv.conns) == 0 })
+	conn.Close()
+	<-done
+	if !strings.Contains(ts.logs.String(), "connection error") && !strings.Contains(ts.logs.String(), "idle timeout") {
+		t.Fatalf("session end not logged:\n%s", ts.logs.String())
+	}
+}
