@@ -43,7 +43,7 @@ func (s *session) cmdHelo(arg string) {
 	}
 	s.abortTx()
 	s.helo, s.esmtp = arg, false
-	s.reply(smtp.Rf(250, "", "%s Hello %s [%s]", s.srv.cfg.Hostname, printableArg(arg), s.clientName()))
+	s.reply(smtp.R(250, "", s.helloLine()))
 }
 
 func (s *session) cmdEhlo(arg string) {

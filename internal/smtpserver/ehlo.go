@@ -12,7 +12,7 @@ import (
 func (s *session) ehloLines() []string {
 	cfg := s.srv.cfg
 	lines := []string{
-		fmt.Sprintf("%s Hello %s [%s]", cfg.Hostname, printableArg(s.helo), s.clientName()),
+		s.helloLine(),
 		"ENHANCEDSTATUSCODES",
 		"PIPELINING",
 		"8BITMIME",
@@ -33,4 +33,15 @@ func (s *session) ehloLines() []string {
 		lines = append(lines, "STARTTLS")
 	}
 	return append(lines, "SMTPUTF8", "CHUNKING", "BINARYMIME")
+}
+
+// helloLine is the first line of the HELO/EHLO reply: the hostname, the
+// name the client gave and, when that is not already it, its address.
+func (s *session) helloLine() string {
+	client := "[" + s.clientName() + "]"
+	name := printableArg(s.helo)
+	if name == client {
+		return fmt.Sprintf("%s Hello %s", s.srv.cfg.Hostname, client)
+	}
+	return fmt.Sprintf("%s Hello %s %s", s.srv.cfg.Hostname, name, client)
 }

@@ -326,3 +326,10 @@ func TestNULAndDataBeforeGoAhead(t *testing.T) {
 	c.expect("554 5.5.0")
 	c.cmd("NOOP", "250")
 }
+
+func TestHelloLine(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.dial(ListenerSMTP)
+	c.cmd("HELO client.example", "250 mail.example.test Hello client.example [127.0.0.1]")
+	c.cmd("EHLO [127.0.0.1]", "250-mail.example.test Hello [127.0.0.1]\n")
+}
