@@ -342,18 +342,7 @@ func (s *SQLite) Exists(ctx context.Context, address string) (bool, error) {
 
 // AddSender adds a sender entry (an address or "@domain") for user.
 func (s *SQLite) AddSender(ctx context.Context, user, sender string) error {
-	owner, err := s.Canonical(user)
-	if err != nil {
-		return err
-	}
-	entry, err := canonicalSender(sender, s.opts.DefaultDomain)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := mustExist(ctx, tx, owner); err != nil {
-			return err
-		}
+	return s.changeSender(ctx, user, sender, func(tx *sql.Tx, owner, entry string) error {
 		if entry == owner {
 			return nil // always allowed, never stored
 		}
@@ -364,6 +353,23 @@ func (s *SQLite) AddSender(ctx context.Context, user, sender string) error {
 
 // RemoveSender removes a sender entry of user.
 func (s *SQLite) RemoveSender(ctx context.Context, user, sender string) error {
+	return s.changeSender(ctx, user, sender, func(tx *sql.Tx, owner, entry string) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM senders WHERE owner = ? AND address = ?`, owner, entry)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("%w: %s has no sender entry %s", ErrNoSuchSender, owner, entry)
+		}
+		return nil
+	})
+}
+
+// changeSender canonicalises user and sender and runs change in a write
+// transaction after checking that the user exists.
+func (s *SQLite) changeSender(ctx context.Context, user, sender string, change func(tx *sql.Tx, owner, entry string) error) error {
 	owner, err := s.Canonical(user)
 	if err != nil {
 		return err
@@ -376,16 +382,7 @@ func (s *SQLite) RemoveSender(ctx context.Context, user, sender string) error {
 		if err := mustExist(ctx, tx, owner); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM senders WHERE owner = ? AND address = ?`, owner, entry)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("%w: %s has no sender entry %s", ErrNoSuchSender, owner, entry)
-		}
-		return nil
+		return change(tx, owner, entry)
 	})
 }
 
