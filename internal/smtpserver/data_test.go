@@ -11,7 +11,7 @@ import (
 func TestReadData(t *testing.T) {
 	cases := []struct {
 		name, in, want string
-		limit            int64
+		limit          int64
 		err            error
 		rest           string
 	}{
