@@ -22,7 +22,7 @@ import (
 // testServer is a real server on loopback with a real spool and user
 // store in a temporary directory.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	cfg   *config.Config
 	srv   *Server
 	spool *queue.Spool
@@ -49,7 +49,7 @@ func (b *syncBuffer) String() string {
 }
 
 // startServer starts all three listeners; edit adjusts the config first.
-func startServer(t *testing.T, edit func(*config.Config)) *testServer {
+func startServer(t testing.TB, edit func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Hostname = "mail.example.test"
@@ -118,7 +118,7 @@ func startServer(t *testing.T, edit func(*config.Config)) *testServer {
 
 // client is a raw SMTP client for dialog tests.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 	r    *bufio.Reader
 }
@@ -240,7 +240,7 @@ var testPasswords = map[string]string{"alice": "pw-alice", "bob": "pw-bob"}
 
 // checkNoSecrets fails the test when a log holds a password in any form a
 // client sends it: as is, base64, or inside a PLAIN response.
-func checkNoSecrets(t *testing.T, logs string) {
+func checkNoSecrets(t testing.TB, logs string) {
 	t.Helper()
 	for user, pw := range testPasswords {
 		forms := []string{pw, b64(pw), b64("\x00" + user + "\x00" + pw), b64("\x00" + user + "@example.test\x00" + pw)}

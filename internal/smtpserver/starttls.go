@@ -48,7 +48,9 @@ func (s *session) cmdStartTLS(arg string) {
 // its state and channel bindings.
 func (s *session) handshake() error {
 	tc := tls.Server(s.conn, s.srv.opt.TLS)
-	tc.SetDeadline(time.Now().Add(time.Minute))
+	// A handshake gets the idle timeout, at most a minute.
+	limit, _ := s.cfgLimits()
+	tc.SetDeadline(time.Now().Add(min(limit, time.Minute)))
 	if err := tc.Handshake(); err != nil {
 		metrics.TLSFailed(s.listener)
 		return err
