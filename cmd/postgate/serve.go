@@ -141,10 +141,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		closeAll(lns)
 		return fmt.Errorf("admin socket: %w", err)
 	}
+	runner := delivery.NewRunner(spool, &delivery.Maildir{Root: cfg.Path("mail"), Hostname: cfg.Hostname},
+		cfg.IsLocalDomain, log, 4)
 	admin := &status.Server{Hostname: cfg.Hostname, Started: time.Now(), Spool: spool, AuthFailures: failures,
 		RunQueue: func(context.Context, string) (string, error) {
 			ids, err := spool.List()
-			return fmt.Sprintf("remote delivery is not implemented yet; %d messages stay queued (local mail is delivered as it arrives)", len(ids)), err
+			if err != nil {
+				return "", err
+			}
+			runner.RetryNow()
+			return fmt.Sprintf("retrying deferred local deliveries now (%d messages queued); remote delivery is not implemented yet, so mail for other domains stays queued", len(ids)), nil
 		}}
 	for _, l := range lns {
 		admin.Listeners = append(admin.Listeners, status.Listener{Name: l.name, Address: l.addr})
@@ -153,8 +159,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	go admin.Serve(adminLn)
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
-	runner := delivery.NewRunner(spool, &delivery.Maildir{Root: cfg.Path("mail"), Hostname: cfg.Hostname},
-		cfg.IsLocalDomain, log, 4)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); runner.Run(runCtx) }()

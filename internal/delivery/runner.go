@@ -46,6 +46,7 @@ type Runner struct {
 
 	mu       sync.Mutex
 	inFlight map[string]bool
+	flush    chan struct{} // RetryNow's request, capacity 1
 }
 
 // NewRunner returns a Runner that uses at most workers goroutines (at
@@ -57,7 +58,24 @@ func NewRunner(s *queue.Spool, local *Maildir, isLocal func(domain string) bool,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{spool: s, local: local, isLocal: isLocal, log: log, workers: workers, inFlight: make(map[string]bool)}
+	return &Runner{spool: s, local: local, isLocal: isLocal, log: log, workers: workers,
+		inFlight: make(map[string]bool), flush: make(chan struct{}, 1)}
+}
+
+// RetryNow asks the running Runner to attempt every deferred local
+// recipient at once, whatever its retry time (sendmail -q). It does not
+// wait for the attempts.
+func (r *Runner) RetryNow() {
+	select {
+	case r.flush <- struct{}{}:
+	default: // a request is already pending
+	}
+}
+
+// job is one message for a worker; force ignores retry times.
+type job struct {
+	id    string
+	force bool
 }
 
 // Run delivers until ctx is cancelled or the spool is closed, then waits
@@ -67,13 +85,13 @@ func NewRunner(s *queue.Spool, local *Maildir, isLocal func(domain string) bool,
 // Notify overflowed. Cancel Run and let it return before closing the
 // spool.
 func (r *Runner) Run(ctx context.Context) error {
-	work := make(chan string)
+	work := make(chan job)
 	var wg sync.WaitGroup
 	for range r.workers {
 		wg.Go(func() {
-			for id := range work {
-				r.process(id)
-				r.release(id)
+			for j := range work {
+				r.process(j.id, j.force)
+				r.release(j.id)
 			}
 		})
 	}
@@ -84,32 +102,32 @@ func (r *Runner) Run(ctx context.Context) error {
 
 	// dispatch hands id to a worker unless one already has it; it reports
 	// false when ctx ended first.
-	dispatch := func(id string) bool {
+	dispatch := func(id string, force bool) bool {
 		if !r.claim(id) {
 			return true
 		}
 		select {
-		case work <- id:
+		case work <- job{id, force}:
 			return true
 		case <-ctx.Done():
 			r.release(id)
 			return false
 		}
 	}
-	scan := func() (bool, error) {
+	scan := func(force bool) (bool, error) {
 		ids, err := r.spool.List()
 		if err != nil {
 			return true, err
 		}
 		for _, id := range ids {
-			if !dispatch(id) {
+			if !dispatch(id, force) {
 				return false, nil
 			}
 		}
 		return true, nil
 	}
 
-	if more, err := scan(); err != nil {
+	if more, err := scan(false); err != nil {
 		return fmt.Errorf("delivery: scanning spool: %w", err)
 	} else if !more {
 		return nil
@@ -125,8 +143,14 @@ func (r *Runner) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-r.flush:
+			if more, err := scan(true); err != nil {
+				r.log.Error("delivery: rescanning spool for a queue run", "error", err)
+			} else if !more {
+				return nil
+			}
 		case <-retry.C:
-			if more, err := scan(); err != nil {
+			if more, err := scan(false); err != nil {
 				r.log.Error("delivery: rescanning spool for retries", "error", err)
 			} else if !more {
 				return nil
@@ -135,11 +159,11 @@ func (r *Runner) Run(ctx context.Context) error {
 			if !ok {
 				return nil // spool closed
 			}
-			if !dispatch(id) {
+			if !dispatch(id, false) {
 				return nil
 			}
 		case <-rescan:
-			more, err := scan()
+			more, err := scan(false)
 			if err != nil {
 				r.log.Error("delivery: rescanning spool", "error", err)
 			}
@@ -166,9 +190,10 @@ func (r *Runner) release(id string) {
 	r.mu.Unlock()
 }
 
-// process attempts every due local recipient of one message, records the
-// outcomes and removes the message once every recipient is delivered.
-func (r *Runner) process(id string) {
+// process attempts every due local recipient of one message (every
+// pending one when force is set), records the outcomes and removes the
+// message once every recipient is delivered.
+func (r *Runner) process(id string, force bool) {
 	env, err := r.spool.Envelope(id)
 	if err != nil {
 		if errors.Is(err, queue.ErrNotFound) {
@@ -183,7 +208,7 @@ func (r *Runner) process(id string) {
 	changed := false
 	for i := range env.Recipients {
 		rc := &env.Recipients[i]
-		if rc.Status != queue.StatusPending || rc.NextAttempt.After(now) || !r.isLocal(domainOf(rc.Addr)) {
+		if rc.Status != queue.StatusPending || (!force && rc.NextAttempt.After(now)) || !r.isLocal(domainOf(rc.Addr)) {
 			continue
 		}
 		changed = true

@@ -356,3 +356,26 @@ func TestRunnerRetriesDeferredRecipients(t *testing.T) {
 		t.Fatalf("spool still holds %v", ids)
 	}
 }
+
+// RetryNow (sendmail -q) attempts a deferred recipient at once, long
+// before its retry time.
+func TestRunnerRetryNow(t *testing.T) {
+	f := newRunnerFixture(t, "")
+	block := filepath.Join(f.root, "example.net")
+	if err := os.WriteFile(block, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.runner.RetryDelay = func(int) time.Duration { return time.Hour }
+	f.start()
+	id := f.commit(t, "x\r\n", "erin@example.net")
+	if r := f.wait(t, id); r.env == nil || r.env.Recipients[0].Status != queue.StatusPending {
+		t.Fatalf("first attempt: %+v", r.env)
+	}
+	if err := os.Remove(block); err != nil {
+		t.Fatal(err)
+	}
+	f.runner.RetryNow()
+	if r := f.wait(t, id); r.env == nil || r.env.Recipients[0].Status != queue.StatusDelivered {
+		t.Fatalf("after RetryNow: %+v", r.env)
+	}
+}
