@@ -45,7 +45,7 @@ func splitParams(s string) ([][2]string, *Error) {
 		k, v, hasV := strings.Cut(f, "=")
 		k = strings.ToUpper(k)
 		if k == "" || (hasV && v == "") {
-			return nil, paramErr(501, "5.5.4", "Malformed parameter "+printable(f))
+			return nil, paramErr(501, "5.5.4", "Malformed parameter "+Printable(f))
 		}
 		if seen[k] {
 			return nil, paramErr(501, "5.5.4", "Duplicate parameter "+k)
@@ -56,8 +56,9 @@ func splitParams(s string) ([][2]string, *Error) {
 	return out, nil
 }
 
-// printable shortens and sanitises client text echoed in a reply.
-func printable(s string) string {
+// Printable shortens client text to 64 octets and replaces control
+// characters, so that it can be echoed in a reply or a header.
+func Printable(s string) string {
 	if len(s) > 64 {
 		s = s[:64] + "..."
 	}
@@ -129,7 +130,7 @@ func ParseMailParams(s string) (MailParams, *Error) {
 			}
 			p.By = b
 		default:
-			return p, paramErr(555, "5.5.4", "Unsupported MAIL parameter "+printable(k))
+			return p, paramErr(555, "5.5.4", "Unsupported MAIL parameter "+Printable(k))
 		}
 	}
 	return p, nil
@@ -200,7 +201,7 @@ func ParseRcptParams(s string) (RcptParams, *Error) {
 			}
 			p.ORCPT = strings.ToLower(typ) + ";" + d
 		default:
-			return p, paramErr(555, "5.5.4", "Unsupported RCPT parameter "+printable(k))
+			return p, paramErr(555, "5.5.4", "Unsupported RCPT parameter "+Printable(k))
 		}
 	}
 	return p, nil

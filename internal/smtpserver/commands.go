@@ -142,12 +142,12 @@ func (s *session) cmdMail(arg string) {
 		sender, err := s.localSender(from)
 		if err != nil {
 			s.log.Info("local sender refused", "uid", s.localUID, "from", from.String(), "reason", err.Error())
-			s.reply(smtp.Rf(553, "5.7.1", "%s", printableArg(err.Error())))
+			s.reply(smtp.Rf(553, "5.7.1", "%s", smtp.Printable(err.Error())))
 			return
 		}
 		if sender != from {
 			s.log.Info("local sender rewritten", "uid", s.localUID, "from", from.String(), "to", sender.String())
-			senderOK = smtp.Rf(250, "2.1.0", "Sender <%s> OK (rewritten: uid %d may not use <%s>)", sender, s.localUID, printableArg(from.String()))
+			senderOK = smtp.Rf(250, "2.1.0", "Sender <%s> OK (rewritten: uid %d may not use <%s>)", sender, s.localUID, smtp.Printable(from.String()))
 		}
 		from = sender
 	} else if s.authUser != "" && s.srv.cfg.Auth.SenderPolicy == "own" && !from.IsNull() {
@@ -295,7 +295,7 @@ func (s *session) cmdEtrn(arg string) {
 	}
 	// Remote delivery and the queue manager are not built yet: nothing can
 	// be started for a node (RFC 1985 §5: 458 unable to queue for node).
-	s.reply(smtp.Rf(458, "4.3.0", "Unable to queue messages for node %s", printableArg(node)))
+	s.reply(smtp.Rf(458, "4.3.0", "Unable to queue messages for node %s", smtp.Printable(node)))
 }
 
 func cutPrefixFold(s, prefix string) (string, bool) {
@@ -312,19 +312,6 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// printableArg sanitises client text echoed in replies.
-func printableArg(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "..."
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 32 || r == 127 {
-			return '?'
-		}
-		return r
-	}, s)
 }
 
 // now is the server's clock.

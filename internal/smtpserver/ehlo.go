@@ -3,6 +3,8 @@ package smtpserver
 import (
 	"fmt"
 	"strings"
+
+	"postgate/internal/smtp"
 )
 
 // ehloLines returns the EHLO reply: the greeting line, then the classic
@@ -39,7 +41,7 @@ func (s *session) ehloLines() []string {
 // name the client gave and, when that is not already it, its address.
 func (s *session) helloLine() string {
 	client := "[" + s.clientName() + "]"
-	name := printableArg(s.helo)
+	name := smtp.Printable(s.helo)
 	if name == client {
 		return fmt.Sprintf("%s Hello %s", s.srv.cfg.Hostname, client)
 	}

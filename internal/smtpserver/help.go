@@ -39,7 +39,7 @@ func (s *session) cmdHelp(arg string) {
 	}
 	text, ok := helpTexts[strings.ToUpper(arg)]
 	if !ok {
-		s.reply(smtp.Rf(504, "5.5.1", "HELP topic %q unknown", printableArg(arg)))
+		s.reply(smtp.Rf(504, "5.5.1", "HELP topic %q unknown", smtp.Printable(arg)))
 		return
 	}
 	s.reply(smtp.R(214, "2.0.0", text+"\nEnd of HELP info"))

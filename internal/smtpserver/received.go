@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"strings"
+
+	"postgate/internal/smtp"
 )
 
 // receivedHeader renders the Received: trace field (RFC 5321 §4.4) with
@@ -52,5 +54,5 @@ func headerSafe(s string) string {
 			return '_'
 		}
 		return r
-	}, printableArg(s))
+	}, smtp.Printable(s))
 }
