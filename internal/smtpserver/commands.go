@@ -222,7 +222,7 @@ func (s *session) cmdRcpt(arg string) {
 	to, params, err := smtp.ParsePath(rest, false, true)
 	if err != nil {
 		if pm, ok := cutPrefixFold(rest, "<postmaster>"); ok { // RFC 5321 §4.5.1
-			to, params, err = smtp.Address{Local: "postmaster", Domain: s.srv.cfg.LocalDomains[0]}, strings.TrimLeft(pm, " "), nil
+			to, params, err = smtp.Address{Local: "postmaster", Domain: s.srv.cfg.UserDefaultDomain()}, strings.TrimLeft(pm, " "), nil
 		}
 	}
 	if err != nil {

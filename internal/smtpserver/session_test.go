@@ -333,3 +333,16 @@ func TestHelloLine(t *testing.T) {
 	c.cmd("HELO client.example", "250 mail.example.test Hello client.example [127.0.0.1]")
 	c.cmd("EHLO [127.0.0.1]", "250-mail.example.test Hello [127.0.0.1]\n")
 }
+
+// RCPT TO:<postmaster> without a domain (RFC 5321 §4.5.1) must not depend
+// on local_domains being set.
+func TestBarePostmasterWithoutLocalDomains(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.LocalDomains = nil })
+	c := ts.dial(ListenerSMTP)
+	runDialog(t, c, []step{
+		{"EHLO c", "250"},
+		{"MAIL FROM:<x@example.org>", "250"},
+		{"RCPT TO:<postmaster>", "550 5.7.1"}, // mail.example.test is not local here
+		{"NOOP", "250"},
+	})
+}
