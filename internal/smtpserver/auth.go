@@ -17,7 +17,7 @@ import (
 // never logged; failures are logged with the mechanism, the username as
 // sent, the client address and the mechanism's precise reason.
 func (s *session) cmdAuth(arg string) {
-	mechName, initial, hasInitial := strings.Cut(strings.TrimSpace(arg), " ")
+	mechName, initial, _ := strings.Cut(strings.TrimSpace(arg), " ")
 	mechName = strings.ToUpper(mechName)
 	initial = strings.TrimSpace(initial)
 	switch {
@@ -49,12 +49,12 @@ func (s *session) cmdAuth(arg string) {
 	if locked, until := lim.Check(s.remoteIP, ""); locked {
 		log.Warn("auth refused: client address locked out", "until", until.Format(time.RFC3339))
 		s.recordAuthFailure(mechName, "", "client address locked out")
-		s.reply(smtp.R(454, "4.7.0", "Too many failed authentications from your address; try again later"))
+		s.reply(smtp.ReplyOf(auth.ErrLockedOut))
 		return
 	}
 	start := time.Now()
 	var resp []byte
-	if hasInitial && initial != "" {
+	if initial != "" {
 		if initial == "=" {
 			resp = []byte{}
 		} else {
@@ -127,8 +127,7 @@ func (s *session) cmdAuth(arg string) {
 	}
 	res := mech.Result()
 	if locked, _ := lim.Check(s.remoteIP, res.User); locked {
-		s.authFailed(log, mechName, start, res.User, "user locked out after repeated failures",
-			smtp.R(454, "4.7.0", "Too many failed authentications; try again later"))
+		s.authFailed(log, mechName, start, res.User, "user locked out after repeated failures", smtp.ReplyOf(auth.ErrLockedOut))
 		return
 	}
 	lim.Success(s.remoteIP, res.User)

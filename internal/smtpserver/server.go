@@ -16,6 +16,7 @@ import (
 	"postgate/internal/metrics"
 	"postgate/internal/queue"
 	"postgate/internal/sasl"
+	"postgate/internal/smtp"
 )
 
 // Users is what the engine needs from the user store.
@@ -133,7 +134,7 @@ func (s *Server) accept(c net.Conn, kind string) {
 		metrics.ConnectionRefused(kind)
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if kind != ListenerSubmissions { // no TLS yet: a plaintext reply would be garbage
-			c.Write([]byte("421 4.7.0 Too many connections, try again later\r\n"))
+			c.Write([]byte(smtp.ReplyTooManyConns.String()))
 		}
 		c.Close()
 		return
