@@ -1,12 +1,10 @@
 package smtp
 
-// Replies used in more than one place. Each names the situation, not the code.
+// Replies with a fixed text. Each names the situation, not the code.
 var (
 	ReplyOK             = R(250, "2.0.0", "OK")
 	ReplySenderOK       = R(250, "2.1.0", "Sender OK")
 	ReplyRecipientOK    = R(250, "2.1.5", "Recipient OK")
-	ReplyBadSequence    = R(503, "5.5.1", "Bad sequence of commands")
-	ReplySyntax         = R(501, "5.5.2", "Syntax error in parameters or arguments")
 	ReplyUnknownCommand = R(500, "5.5.2", "Command not recognized")
 	ReplyLineTooLong    = R(500, "5.5.2", "Line too long (limit is 1000 octets including CRLF)")
 	ReplyBadParameter   = R(555, "5.5.4", "MAIL FROM/RCPT TO parameter not recognized or not implemented")
