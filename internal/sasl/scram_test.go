@@ -23,30 +23,6 @@ func scramMustB64(t *testing.T, s string) []byte {
 	return b
 }
 
-// scramExchange runs a client against a server until the server is done
-// or one side fails. It returns the server's result and the first error.
-func scramExchange(t *testing.T, c Client, s Server) (Result, error) {
-	t.Helper()
-	_, resp, err := c.Start()
-	if err != nil {
-		return Result{}, err
-	}
-	for range 10 {
-		challenge, done, err := s.Next(resp)
-		if err != nil {
-			return Result{}, err
-		}
-		if done {
-			return s.Result(), nil
-		}
-		if resp, err = c.Next(challenge); err != nil {
-			return Result{}, err
-		}
-	}
-	t.Fatal("exchange did not finish")
-	return Result{}, nil
-}
-
 // scramWantError checks err is an *Error of the given kind whose reason
 // contains want.
 func scramWantError(t *testing.T, err error, kind Kind, want string) {
@@ -174,7 +150,7 @@ func TestSCRAMRoundTrips(t *testing.T) {
 			if err != nil || !strings.HasPrefix(string(first), tt.wantHeader) || mech != scramMechName(tt.hash, tt.plus) {
 				t.Fatalf("Start = %q, %q, %v; want header %q", mech, first, err, tt.wantHeader)
 			}
-			res, err := scramExchange(t, c, s)
+			res, err := runExchange(t, c, s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +205,7 @@ func TestSCRAMRoundTripFailures(t *testing.T) {
 					sawFirst = true
 				}
 			}}
-			_, err := scramExchange(t, c, spy)
+			_, err := runExchange(t, c, spy)
 			scramWantError(t, err, tt.kind, tt.reason)
 			if sawFirst != tt.afterFirst {
 				t.Fatalf("server-first sent = %v, want %v", sawFirst, tt.afterFirst)
@@ -353,7 +329,7 @@ func TestSCRAMServerNoInitialResponse(t *testing.T) {
 		t.Fatalf("Next(nil) = %q, %v, %v; want an empty challenge", ch, done, err)
 	}
 	c := NewSCRAMClient("SHA-256", false, "", "user", "pencil", ClientInfo{})
-	res, err := scramExchange(t, c, s)
+	res, err := runExchange(t, c, s)
 	if err != nil || res.User != "user" {
 		t.Fatalf("exchange after empty challenge: %+v, %v", res, err)
 	}
@@ -387,7 +363,7 @@ func TestSCRAMEscapedUsername(t *testing.T) {
 		t.Fatalf("client-first = %q, %v", first, err)
 	}
 	c = NewSCRAMClient("SHA-256", false, "", user, "pencil", ClientInfo{})
-	res, err := scramExchange(t, c, NewSCRAMServer("SHA-256", false, ServerInfo{}, creds))
+	res, err := runExchange(t, c, NewSCRAMServer("SHA-256", false, ServerInfo{}, creds))
 	if err != nil || res.User != user {
 		t.Fatalf("result = %+v, %v", res, err)
 	}
@@ -582,7 +558,7 @@ func TestSCRAMClientLowIterations(t *testing.T) {
 	creds := newTestCredentials("user", "pencil")
 	creds.iter = 1
 	c := NewSCRAMClient("SHA-1", false, "", "user", "pencil", ClientInfo{})
-	res, err := scramExchange(t, c, NewSCRAMServer("SHA-1", false, ServerInfo{}, creds))
+	res, err := runExchange(t, c, NewSCRAMServer("SHA-1", false, ServerInfo{}, creds))
 	if err != nil || res.User != "user" {
 		t.Fatalf("result = %+v, %v", res, err)
 	}
@@ -697,7 +673,7 @@ func TestSCRAMInvalidStoredSecret(t *testing.T) {
 	// The same store with the good secret works, so the cases above fail
 	// for the reason tested.
 	c := NewSCRAMClient("SHA-256", false, "", "user", "pencil", ClientInfo{})
-	if _, err := scramExchange(t, c, NewSCRAMServer("SHA-256", false, ServerInfo{}, scramSecretCreds{newTestCredentials(), good})); err != nil {
+	if _, err := runExchange(t, c, NewSCRAMServer("SHA-256", false, ServerInfo{}, scramSecretCreds{newTestCredentials(), good})); err != nil {
 		t.Fatal(err)
 	}
 }
